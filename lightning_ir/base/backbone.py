@@ -1,0 +1,87 @@
+"""Building and loading the Hugging Face backbone that a Lightning IR model wraps."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import torch
+from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, PretrainedConfig, PreTrainedModel
+from transformers.modeling_outputs import BaseModelOutput
+from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING, MODEL_MAPPING
+
+
+def _init_kwargs(model_class: type[PreTrainedModel]) -> dict[str, Any]:
+    """Constructor arguments that drop parts a ranking model never uses (e.g. BERT's pooler)."""
+    parameters = inspect.signature(model_class.__init__).parameters
+    return {"add_pooling_layer": False} if "add_pooling_layer" in parameters else {}
+
+
+def _encoder_class(config: PretrainedConfig) -> type[PreTrainedModel]:
+    if type(config) not in MODEL_MAPPING:
+        raise ValueError(f"No Hugging Face AutoModel is registered for backbone model type {config.model_type!r}")
+    return MODEL_MAPPING[type(config)]
+
+
+def backbone_config_from_pretrained(model_name_or_path: str, **kwargs: Any) -> PretrainedConfig:
+    """Load a backbone's config (never runs remote code unless ``trust_remote_code=True`` is passed)."""
+    return AutoConfig.from_pretrained(model_name_or_path, **kwargs)
+
+
+def build_backbone(config: PretrainedConfig) -> PreTrainedModel:
+    """A randomly initialised backbone encoder for ``config``."""
+    model_class = _encoder_class(config)
+    return model_class(config, **_init_kwargs(model_class))
+
+
+def load_backbone(model_name_or_path: str, config: PretrainedConfig, **kwargs: Any) -> PreTrainedModel:
+    """A pretrained backbone encoder (weights read through safetensors or ``torch.load(weights_only=True)``)."""
+    model_class = _encoder_class(config)
+    return model_class.from_pretrained(model_name_or_path, config=config, **_init_kwargs(model_class), **kwargs)
+
+
+class _HiddenStatesPassthrough(torch.nn.Module):
+    """Stands in for a masked-LM model's encoder: returns the hidden states it is given as ``inputs_embeds``."""
+
+    def forward(self, *args: Any, inputs_embeds: torch.Tensor | None = None, **kwargs: Any) -> BaseModelOutput:
+        if inputs_embeds is None:
+            raise ValueError("The MLM head expects hidden states passed as inputs_embeds")
+        return BaseModelOutput(last_hidden_state=inputs_embeds)
+
+
+class MLMHead(torch.nn.Module):
+    """The language-modelling head of a Hugging Face masked-LM model, applied to contextualised embeddings.
+
+    Works for any architecture with an ``AutoModelForMaskedLM`` class: the masked-LM model is kept whole except that
+    its encoder is replaced by a pass-through, so its own head code maps hidden states ``(batch, seq, hidden)`` to
+    vocabulary logits ``(batch, seq, vocab)``. The output embedding is an untied copy of the input embedding.
+    """
+
+    def __init__(self, masked_lm: PreTrainedModel) -> None:
+        super().__init__()
+        setattr(masked_lm, masked_lm.base_model_prefix, _HiddenStatesPassthrough())
+        output_embeddings = masked_lm.get_output_embeddings()
+        if output_embeddings is not None:
+            output_embeddings.weight = torch.nn.Parameter(output_embeddings.weight.detach().clone())
+        self.masked_lm = masked_lm
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        """Vocabulary logits ``(batch, seq, vocab)`` for hidden states ``(batch, seq, hidden)``."""
+        return self.masked_lm(inputs_embeds=hidden_states).logits
+
+
+def _split_masked_lm(masked_lm: PreTrainedModel) -> tuple[PreTrainedModel, MLMHead]:
+    encoder = getattr(masked_lm, masked_lm.base_model_prefix)
+    return encoder, MLMHead(masked_lm)
+
+
+def build_masked_lm(config: PretrainedConfig) -> tuple[PreTrainedModel, MLMHead]:
+    """A randomly initialised encoder and MLM head for ``config``."""
+    if type(config) not in MODEL_FOR_MASKED_LM_MAPPING:
+        raise ValueError(f"projection='mlm' needs a masked-LM backbone; {config.model_type!r} has none")
+    return _split_masked_lm(AutoModelForMaskedLM.from_config(config))
+
+
+def load_masked_lm(model_name_or_path: str, config: PretrainedConfig, **kwargs: Any) -> tuple[PreTrainedModel, MLMHead]:
+    """A pretrained encoder and its pretrained MLM head."""
+    return _split_masked_lm(AutoModelForMaskedLM.from_pretrained(model_name_or_path, config=config, **kwargs))

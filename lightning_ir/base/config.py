@@ -1,0 +1,77 @@
+"""Configuration shared by every Lightning IR model."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from transformers import AutoConfig, PretrainedConfig
+
+
+class LightningIRConfig(PretrainedConfig):
+    """Hyperparameters of a Lightning IR model, saved next to its weights as ``config.json``.
+
+    A Lightning IR model wraps a Hugging Face backbone (BERT, ELECTRA, RoBERTa, ...). The backbone's own config is
+    kept in :attr:`backbone_config`, and its attributes (``hidden_size``, ``vocab_size``, ...) can be read directly
+    from this config, so ``config.hidden_size`` is the backbone's hidden size.
+
+    Subclasses list their own hyperparameters in ``ADDED_ARGS`` (saved and restored with the model) and the ones the
+    tokenizer needs in ``TOKENIZER_ARGS``.
+
+    Args:
+        query_length: Maximum number of tokens of a query.
+        doc_length: Maximum number of tokens of a document (for cross-encoders: of the query-document pair).
+        backbone_config: The backbone's config, or its dict (with ``model_type``), or None before a backbone is
+            attached.
+    """
+
+    model_type = "lightning-ir"
+    ADDED_ARGS: ClassVar[set[str]] = {"query_length", "doc_length"}
+    TOKENIZER_ARGS: ClassVar[set[str]] = {"query_length", "doc_length"}
+
+    def __init__(
+        self,
+        query_length: int = 32,
+        doc_length: int = 512,
+        backbone_config: PretrainedConfig | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.query_length = query_length
+        self.doc_length = doc_length
+        if isinstance(backbone_config, dict):
+            backbone_config = AutoConfig.for_model(**backbone_config)
+        self.backbone_config = backbone_config
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: fall back to the backbone's attributes (hidden_size, ...).
+        backbone_config = self.__dict__.get("backbone_config")
+        if backbone_config is None or name.startswith("__"):
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        return getattr(backbone_config, name)
+
+    @property
+    def backbone_model_type(self) -> str | None:
+        """The ``model_type`` of the attached backbone (e.g. ``"bert"``), or None."""
+        return None if self.backbone_config is None else self.backbone_config.model_type
+
+    def to_added_args_dict(self) -> dict[str, Any]:
+        """The values of the attributes in ``ADDED_ARGS``."""
+        return {arg: getattr(self, arg) for arg in sorted(self.ADDED_ARGS) if hasattr(self, arg)}
+
+    def to_tokenizer_dict(self) -> dict[str, Any]:
+        """The values of the attributes in ``TOKENIZER_ARGS``, passed to the tokenizer."""
+        return {arg: getattr(self, arg) for arg in sorted(self.TOKENIZER_ARGS) if hasattr(self, arg)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise the config, including the nested backbone config."""
+        output = super().to_dict()
+        if self.backbone_config is not None:
+            output["backbone_config"] = self.backbone_config.to_dict()
+        return output
+
+    def to_diff_dict(self) -> dict[str, Any]:
+        """Serialise what differs from the defaults, always keeping the backbone config whole."""
+        output = super().to_diff_dict()
+        if self.backbone_config is not None:
+            output["backbone_config"] = self.backbone_config.to_dict()
+        return output

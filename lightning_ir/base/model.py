@@ -1,0 +1,173 @@
+"""The model class every Lightning IR model derives from."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import torch
+from transformers import AutoConfig, PreTrainedModel
+from transformers.models.auto.modeling_auto import MODEL_MAPPING
+
+from .backbone import build_backbone, load_backbone
+from .config import LightningIRConfig
+from .validation import check_choice
+
+PoolingStrategy = Literal["first", "mean", "max", "sum"]
+SparsificationStrategy = Literal["relu", "relu_log"]
+POOLING_STRATEGIES = ("first", "mean", "max", "sum", None)
+SPARSIFICATION_STRATEGIES = ("relu", "relu_log", None)
+
+ModelT = TypeVar("ModelT", bound="LightningIRModel")
+
+
+class LightningIRModel(PreTrainedModel):
+    """A Hugging Face model that wraps a backbone encoder (``self.backbone``) for ranking.
+
+    The backbone is built from ``config.backbone_config`` by composition, so any encoder with a Hugging Face
+    ``AutoModel`` class works (BERT, ELECTRA, RoBERTa, DistilBERT, ModernBERT, ...). :meth:`from_pretrained` accepts
+    both a saved Lightning IR model and a plain backbone (whose pretrained weights are loaded, with fresh heads).
+
+    Args:
+        config: The model's configuration; its ``backbone_config`` must be set.
+    """
+
+    config_class: type[LightningIRConfig] = LightningIRConfig  # type: ignore[assignment]
+    base_model_prefix = "backbone"
+    config: LightningIRConfig
+
+    def __init__(self, config: LightningIRConfig, *args: Any, **kwargs: Any) -> None:
+        if config.backbone_config is None:
+            raise ValueError(
+                f"{type(self).__name__}: the config has no backbone; load the model with "
+                "from_pretrained('<backbone name or path>', config=...) or set config.backbone_config"
+            )
+        super().__init__(config, *args, **kwargs)
+        self.backbone = self._build_backbone()
+        self.config.backbone_config = self.backbone.config
+
+    def _build_backbone(self) -> PreTrainedModel:
+        """A randomly initialised backbone; subclasses with a backbone-dependent head override this."""
+        return build_backbone(self.config.backbone_config)
+
+    def _load_pretrained_backbone(self, model_name_or_path: str, **kwargs: Any) -> None:
+        """Replace the backbone by the pretrained one at ``model_name_or_path``."""
+        self.backbone = load_backbone(model_name_or_path, self.config.backbone_config, **kwargs)
+        self.config.backbone_config = self.backbone.config
+
+    @cached_property
+    def _backbone_forward_arguments(self) -> set[str] | None:
+        parameters = inspect.signature(self.backbone.forward).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            return None
+        return set(parameters)
+
+    def _backbone_forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the backbone; encoding keys it does not take (e.g. ``token_type_ids`` for DistilBERT) are dropped.
+
+        Returns:
+            The backbone's output; ``last_hidden_state`` is ``(batch, seq, hidden)``.
+        """
+        accepted = self._backbone_forward_arguments
+        if accepted is not None:
+            kwargs = {key: value for key, value in kwargs.items() if key in accepted}
+        return self.backbone(*args, **kwargs)
+
+    def _sparsification(
+        self, embeddings: torch.Tensor, sparsification_strategy: SparsificationStrategy | None = None
+    ) -> torch.Tensor:
+        """Make embeddings non-negative: ``relu`` or ``relu_log`` (``log(1 + relu(x))``); None leaves them."""
+        check_choice(type(self).__name__, "sparsification", sparsification_strategy, SPARSIFICATION_STRATEGIES)
+        if sparsification_strategy is None:
+            return embeddings
+        embeddings = torch.relu(embeddings)
+        if sparsification_strategy == "relu_log":
+            embeddings = torch.log1p(embeddings)
+        return embeddings
+
+    def _pooling(
+        self,
+        embeddings: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        pooling_strategy: PoolingStrategy | None,
+    ) -> torch.Tensor:
+        """Pool token embeddings ``(batch, seq, dim)`` into ``(batch, 1, dim)``; None keeps every token.
+
+        ``first`` takes the first token, ``mean``/``sum``/``max`` aggregate the tokens the attention mask keeps.
+        """
+        check_choice(type(self).__name__, "pooling_strategy", pooling_strategy, POOLING_STRATEGIES)
+        if pooling_strategy is None:
+            return embeddings
+        if pooling_strategy == "first":
+            return embeddings[:, :1]
+        if attention_mask is None:
+            attention_mask = torch.ones(embeddings.shape[:2], device=embeddings.device)
+        mask = attention_mask.unsqueeze(-1).to(embeddings.dtype)
+        if pooling_strategy == "max":
+            filled = embeddings.masked_fill(mask == 0, torch.finfo(embeddings.dtype).min)
+            return filled.amax(dim=1, keepdim=True)
+        summed = (embeddings * mask).sum(dim=1, keepdim=True)
+        if pooling_strategy == "sum":
+            return summed
+        return summed / mask.sum(dim=1, keepdim=True).clamp(min=1)
+
+    @classmethod
+    def _model_class_for(cls: type[ModelT], config: LightningIRConfig) -> type[ModelT]:
+        """The registered model class for ``config``'s type, if it is ``cls`` or a subclass of it, else ``cls``."""
+        registered = MODEL_MAPPING[type(config)] if type(config) in MODEL_MAPPING else None
+        if registered is None or registered is cls or not issubclass(registered, cls):
+            if not isinstance(config, cls.config_class):
+                raise ValueError(
+                    f"{cls.__name__} cannot be built from a {type(config).__name__} "
+                    f"(model type {config.model_type!r}); expected a {cls.config_class.__name__}"
+                )
+            return cls
+        return registered
+
+    @classmethod
+    def from_pretrained(  # type: ignore[override]
+        cls: type[ModelT],
+        pretrained_model_name_or_path: str | Path,
+        *args: Any,
+        config: LightningIRConfig | None = None,
+        **kwargs: Any,
+    ) -> ModelT:
+        """Load a saved Lightning IR model, or a plain backbone with freshly initialised heads.
+
+        Args:
+            pretrained_model_name_or_path: A local directory or a Hugging Face hub id.
+            config: Optional config. For a plain backbone it sets the model's hyperparameters; for a saved model the
+                values it sets explicitly (those differing from its class defaults) override the saved ones.
+            **kwargs: Passed to the Hugging Face loaders (``revision``, ``dtype``, ...).
+
+        Returns:
+            The model, in evaluation mode.
+        """
+        path = str(pretrained_model_name_or_path)
+        hub_kwargs = {k: kwargs[k] for k in ("revision", "cache_dir", "local_files_only", "token") if k in kwargs}
+        loaded = AutoConfig.from_pretrained(path, **hub_kwargs)
+        if isinstance(loaded, LightningIRConfig):
+            merged = _merge_configs(loaded, config)
+            model_class = cls._model_class_for(merged)
+            return super(LightningIRModel, model_class).from_pretrained(path, *args, config=merged, **kwargs)
+        config = copy.deepcopy(config) if config is not None else cls.config_class()
+        config.backbone_config = loaded
+        model = cls._model_class_for(config)(config)
+        model._load_pretrained_backbone(path, **kwargs)
+        model.config.name_or_path = path
+        return model.eval()
+
+
+def _merge_configs(saved: LightningIRConfig, given: LightningIRConfig | None) -> LightningIRConfig:
+    """The saved config, or ``given`` completed by the saved values it does not set explicitly."""
+    if given is None:
+        return saved
+    values = {k: v for k, v in saved.to_added_args_dict().items() if k in type(given).ADDED_ARGS}
+    explicit = given.to_diff_dict()
+    values.update({k: v for k, v in given.to_added_args_dict().items() if k in explicit})
+    merged = type(given)(**values)
+    merged.backbone_config = saved.backbone_config
+    return merged

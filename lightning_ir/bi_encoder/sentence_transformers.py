@@ -1,0 +1,146 @@
+"""Reading sentence-transformers model directories into bi-encoder settings.
+
+A sentence-transformers model is a backbone plus a list of modules (``modules.json``): pooling, optional dense
+layers and normalisation. This reader maps those modules, from their own config files, onto a
+:class:`~lightning_ir.bi_encoder.config.BiEncoderConfig`; nothing depends on the model's name.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file
+from transformers.utils import cached_file
+
+_POOLING_MODES = {
+    "pooling_mode_cls_token": "first",
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_max_tokens": "max",
+}
+_UNSUPPORTED_POOLING = ("pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
+                        "pooling_mode_lasttoken")
+
+
+@dataclass
+class SentenceTransformersSpec:
+    """What a sentence-transformers directory says about the model.
+
+    Attributes:
+        directory: The model's local directory.
+        backbone_path: Directory of the Transformer module (the backbone's files).
+        config_kwargs: Arguments for a ``BiEncoderConfig``.
+        dense_weights: Weights of the Dense module (``weight`` ``(out, in)`` and maybe ``bias``), if any.
+    """
+
+    directory: Path
+    backbone_path: Path
+    config_kwargs: dict[str, Any] = field(default_factory=dict)
+    dense_weights: dict[str, torch.Tensor] | None = None
+
+
+def find_sentence_transformers_dir(model_name_or_path: str, **hub_kwargs: Any) -> Path | None:
+    """The local directory of a sentence-transformers model (it has ``modules.json``), or None."""
+    try:
+        modules_file = cached_file(
+            model_name_or_path,
+            "modules.json",
+            _raise_exceptions_for_missing_entries=False,
+            _raise_exceptions_for_connection_errors=False,
+            **hub_kwargs,
+        )
+    except OSError:
+        return None
+    return None if modules_file is None else Path(modules_file).parent
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as error:
+        raise ValueError(f"sentence-transformers model: missing {path}") from error
+    except json.JSONDecodeError as error:
+        raise ValueError(f"sentence-transformers model: {path} is not valid JSON ({error})") from error
+
+
+def read_sentence_transformers(directory: Path) -> SentenceTransformersSpec:
+    """Map a sentence-transformers directory's modules onto bi-encoder settings.
+
+    Raises:
+        ValueError: For a module or option the bi-encoder cannot reproduce exactly (named in the message).
+    """
+    spec = SentenceTransformersSpec(directory=directory, backbone_path=directory)
+    kwargs: dict[str, Any] = {"projection": None, "normalize": False, "add_marker_tokens": False}
+    modules = json.loads((directory / "modules.json").read_text())
+    for module in sorted(modules, key=lambda m: int(m.get("idx", 0))):
+        kind = str(module["type"]).rsplit(".", 1)[-1]
+        module_dir = directory / module.get("path", "")
+        if kind == "Transformer":
+            spec.backbone_path = module_dir
+            st_config = module_dir / "sentence_bert_config.json"
+            if st_config.exists() and (max_length := _read_json(st_config).get("max_seq_length")):
+                kwargs.update(query_length=int(max_length), doc_length=int(max_length))
+        elif kind == "Pooling":
+            pooling = _pooling_strategy(module_dir / "config.json")
+            kwargs.update(query_pooling_strategy=pooling, doc_pooling_strategy=pooling)
+        elif kind == "Normalize":
+            kwargs["normalize"] = True
+        elif kind == "Dense":
+            _read_dense(module_dir, kwargs, spec)
+        else:
+            raise ValueError(f"{directory / 'modules.json'}: module type {module['type']!r} is not supported")
+    kwargs["similarity_function"] = _similarity(directory)
+    spec.config_kwargs = kwargs
+    return spec
+
+
+def _pooling_strategy(config_path: Path) -> str:
+    config = _read_json(config_path)
+    for option in _UNSUPPORTED_POOLING:
+        if config.get(option):
+            raise ValueError(f"{config_path}: {option} is not supported; supported pooling modes are "
+                             f"{', '.join(_POOLING_MODES)}")
+    modes = [strategy for option, strategy in _POOLING_MODES.items() if config.get(option)]
+    if len(modes) != 1:
+        raise ValueError(f"{config_path}: exactly one pooling mode must be set, found {len(modes)}")
+    return modes[0]
+
+
+def _read_dense(module_dir: Path, kwargs: dict[str, Any], spec: SentenceTransformersSpec) -> None:
+    config_path = module_dir / "config.json"
+    config = _read_json(config_path)
+    activation = str(config.get("activation_function", "torch.nn.modules.linear.Identity"))
+    if not activation.endswith("Identity"):
+        raise ValueError(f"{config_path}: activation_function {activation!r} is not supported (only Identity)")
+    if spec.dense_weights is not None:
+        raise ValueError(f"{config_path}: more than one Dense module is not supported")
+    pooling = kwargs.get("query_pooling_strategy")
+    if pooling not in ("first", "mean"):
+        # The bi-encoder projects every token before pooling; that equals a Dense layer after pooling only for
+        # 'first' and 'mean' pooling (a linear map commutes with averaging).
+        raise ValueError(f"{config_path}: a Dense module after {pooling!r} pooling is not supported; only 'first' "
+                         "and 'mean' pooling can be combined with Dense")
+    bias = bool(config.get("bias", True))
+    kwargs.update(projection="linear" if bias else "linear_no_bias", embedding_dim=int(config["out_features"]))
+    weights_file = module_dir / "model.safetensors"
+    if weights_file.exists():
+        state = load_file(str(weights_file))
+    else:
+        state = torch.load(module_dir / "pytorch_model.bin", map_location="cpu", weights_only=True)
+    spec.dense_weights = {key.removeprefix("linear."): value for key, value in state.items()}
+
+
+def _similarity(directory: Path) -> str:
+    config_path = directory / "config_sentence_transformers.json"
+    config = _read_json(config_path) if config_path.exists() else {}
+    if any(config.get("prompts", {}).values()):
+        warnings.warn(f"{config_path}: prompts are not applied by lightning_ir; prefix them to the texts yourself",
+                      stacklevel=3)
+    name = config.get("similarity_fn_name") or "cosine"
+    if name not in ("cosine", "dot"):
+        raise ValueError(f"{config_path}: similarity_fn_name {name!r} is not supported (cosine or dot)")
+    return str(name)

@@ -1,0 +1,54 @@
+"""Cross-encoder models: the query and a document are encoded together and scored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from transformers import BatchEncoding
+
+from ..base.model import LightningIRModel
+from ..base.outputs import LightningIROutput
+from .config import CrossEncoderConfig
+
+
+@dataclass
+class CrossEncoderOutput(LightningIROutput):
+    """Output of a cross-encoder.
+
+    Attributes:
+        scores: ``(total_docs,)`` scores of the query-document pairs.
+        embeddings: ``(total_docs, 1, hidden)`` pooled embeddings of the pairs.
+    """
+
+    embeddings: torch.Tensor | None = None
+
+
+class CrossEncoderModel(LightningIRModel):
+    """A cross-encoder on top of any Hugging Face encoder backbone: backbone -> ``_pooling`` -> ``linear``.
+
+    Args:
+        config: The cross-encoder's configuration (with its ``backbone_config`` set).
+    """
+
+    config_class = CrossEncoderConfig
+    config: CrossEncoderConfig
+
+    def __init__(self, config: CrossEncoderConfig, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.linear = torch.nn.Linear(config.backbone_config.hidden_size, 1, bias=config.linear_bias)
+        self.post_init()
+
+    def forward(self, encoding: BatchEncoding) -> CrossEncoderOutput:
+        """Score tokenised query-document pairs.
+
+        Args:
+            encoding: The pairs, ``input_ids`` ``(total_docs, seq)``.
+        """
+        embeddings = self._backbone_forward(**encoding).last_hidden_state
+        embeddings = self._pooling(
+            embeddings, encoding.get("attention_mask", None), pooling_strategy=self.config.pooling_strategy
+        )
+        scores = self.linear(embeddings).view(-1)
+        return CrossEncoderOutput(scores=scores, embeddings=embeddings)

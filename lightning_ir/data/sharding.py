@@ -1,0 +1,64 @@
+"""Splitting iterable datasets across DataLoader workers and distributed ranks, at iteration time."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from typing import TypeVar
+
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+T = TypeVar("T")
+
+
+def distributed_rank() -> tuple[int, int]:
+    """Returns ``(rank, world_size)``: from ``torch.distributed`` when initialised, else from the ``RANK`` and
+    ``WORLD_SIZE`` environment variables (set by torchrun and Lightning), else ``(0, 1)``."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
+        return int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    return 0, 1
+
+
+def shard_position() -> tuple[int, int]:
+    """Returns ``(shard index, number of shards)`` of the calling process: one shard per (rank, worker) pair.
+
+    Shard ``worker * world_size + rank`` takes items ``index, index + num_shards, ...``, so rank ``r`` as a whole
+    receives the items ``r, r + world_size, ...`` however many workers it has.
+    """
+    rank, world_size = distributed_rank()
+    info = get_worker_info()
+    worker, num_workers = (info.id, info.num_workers) if info is not None else (0, 1)
+    return worker * world_size + rank, world_size * num_workers
+
+
+class ShardedIterableDataset(IterableDataset[T]):
+    """An iterable dataset whose items are split across DataLoader workers and distributed ranks, so that every
+    item is yielded exactly once overall. Subclasses implement :meth:`iter_all`, the unsplit stream."""
+
+    def iter_all(self) -> Iterator[T]:
+        """Yields every item of the dataset (before splitting)."""
+        raise NotImplementedError
+
+    def count_all(self) -> int | None:
+        """Returns the number of items before splitting, or ``None`` when unknown."""
+        return None
+
+    def __iter__(self) -> Iterator[T]:
+        index, num_shards = shard_position()
+        return itertools.islice(self.iter_all(), index, None, num_shards)
+
+    def __len__(self) -> int:
+        """Number of items this rank yields (over all its workers).
+
+        Raises:
+            TypeError: The size is not known in advance.
+        """
+        total = self.count_all()
+        if total is None:
+            raise TypeError(f"{type(self).__name__} does not know its size in advance")
+        rank, world_size = distributed_rank()
+        return len(range(rank, total, world_size))

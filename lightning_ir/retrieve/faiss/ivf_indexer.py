@@ -1,0 +1,99 @@
+"""Indexers of the faiss IVF and IVF-PQ indexes (HNSW coarse quantizer, randomly sampled training vectors)."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .backend import import_faiss
+from .indexer import FaissIndexer
+
+if TYPE_CHECKING:
+    from .index_config import FaissIVFIndexConfig, FaissIVFPQIndexConfig
+
+logger = logging.getLogger(__name__)
+
+MIN_POINTS_PER_CENTROID = 39
+MAX_POINTS_PER_CENTROID = 256
+SAMPLE_SEED = 0
+
+
+class FaissIVFIndexer(FaissIndexer):
+    """Writes a faiss IVF index with uncompressed vectors (``IVF{num_centroids}_HNSW32,Flat``)."""
+
+    index_type = "faiss-ivf"
+    index_config: FaissIVFIndexConfig
+
+    def _build_index(self, vectors: np.ndarray) -> Any:
+        faiss = import_faiss()
+        num_train = self._num_train(vectors.shape[0])
+        num_centroids = self._num_centroids(num_train)
+        self._check_trainable(vectors.shape[1], num_train)
+        index = faiss.index_factory(vectors.shape[1], self._factory_string(num_centroids), faiss.METRIC_INNER_PRODUCT)
+        ivf = faiss.extract_index_ivf(index)
+        faiss.downcast_index(ivf.quantizer).hnsw.efConstruction = self.index_config.ef_construction
+        clustering_index = faiss.IndexFlatL2(vectors.shape[1])
+        ivf.clustering_index = clustering_index
+        sample = self._sample(vectors, num_train)
+        if self.verbose:
+            logger.info("training %d centroids on %d random vectors", num_centroids, num_train)
+        index.train(sample)
+        ivf.clustering_index = None
+        return index
+
+    def _factory_string(self, num_centroids: int) -> str:
+        return f"IVF{num_centroids}_HNSW32,Flat"
+
+    def _check_trainable(self, dim: int, num_train: int) -> None:
+        """Raises a ValueError when the index cannot be trained on these vectors."""
+
+    def _num_train(self, num_vectors: int) -> int:
+        requested = self.index_config.num_train_embeddings
+        if requested is None:
+            requested = MAX_POINTS_PER_CENTROID * self.index_config.num_centroids
+        return min(requested, num_vectors)
+
+    def _num_centroids(self, num_train: int) -> int:
+        num_centroids = self.index_config.num_centroids
+        cap = max(1, num_train // MIN_POINTS_PER_CENTROID)
+        if num_centroids > cap:
+            warnings.warn(
+                f"{type(self).__name__}: num_centroids={num_centroids} is too many for {num_train} training vectors "
+                f"(at least {MIN_POINTS_PER_CENTROID} per centroid); using {cap} centroids for {self.index_dir}",
+                stacklevel=2,
+            )
+            num_centroids = cap
+        return num_centroids
+
+    @staticmethod
+    def _sample(vectors: np.ndarray, num_train: int) -> np.ndarray:
+        """A uniformly random sample of ``num_train`` rows (sorted, for sequential reads of a memory map)."""
+        if num_train >= vectors.shape[0]:
+            return np.ascontiguousarray(vectors)
+        rng = np.random.default_rng(SAMPLE_SEED)
+        rows = np.sort(rng.choice(vectors.shape[0], size=num_train, replace=False))
+        return np.ascontiguousarray(vectors[rows])
+
+
+class FaissIVFPQIndexer(FaissIVFIndexer):
+    """Writes a faiss IVF index with product-quantised vectors (``IVF{num_centroids}_HNSW32,PQ{m}x{n_bits}``)."""
+
+    index_type = "faiss-ivfpq"
+    index_config: FaissIVFPQIndexConfig
+
+    def _factory_string(self, num_centroids: int) -> str:
+        return f"IVF{num_centroids}_HNSW32,PQ{self.index_config.num_subquantizers}x{self.index_config.n_bits}"
+
+    def _check_trainable(self, dim: int, num_train: int) -> None:
+        num_subquantizers, n_bits = self.index_config.num_subquantizers, self.index_config.n_bits
+        if dim % num_subquantizers:
+            raise ValueError(
+                f"FaissIVFPQIndexConfig: embedding dim {dim} is not divisible by num_subquantizers={num_subquantizers}"
+            )
+        if num_train < 2**n_bits:
+            raise ValueError(
+                f"FaissIVFPQIndexConfig: n_bits={n_bits} needs at least {2**n_bits} training vectors, got {num_train}"
+            )

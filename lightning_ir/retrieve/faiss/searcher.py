@@ -1,0 +1,131 @@
+"""Search over faiss indexes: direct for single-vector indexes, candidate generation + re-scoring for multi-vector."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from ..base.format import EMBEDDINGS_FILE, IndexFormatError, load_array, load_doc_lengths
+from ..base.scoring import aggregate_query_tokens, doc_offsets, gather_doc_positions, score_documents
+from ..base.searcher import Searcher
+from .backend import import_faiss
+from .indexer import FAISS_INDEX_FILE
+
+if TYPE_CHECKING:
+    from .search_config import FaissSearchConfig
+
+
+class FaissSearcher(Searcher):
+    """Searches ``faiss-flat``, ``faiss-ivf`` and ``faiss-ivfpq`` indexes.
+
+    Single-vector queries on single-vector indexes go straight to faiss. Otherwise every masked query vector
+    retrieves its ``candidate_k`` nearest document vectors; their documents are scored as set by
+    ``imputation_strategy`` (see :class:`~lightning_ir.retrieve.faiss.search_config.FaissSearchConfig`).
+    """
+
+    index_types = ("faiss-flat", "faiss-ivf", "faiss-ivfpq")
+    search_config: FaissSearchConfig
+
+    def _load(self) -> None:
+        faiss = import_faiss()
+        metadata = self.metadata
+        path = self.index_dir / FAISS_INDEX_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: the index at {self.index_dir} is incomplete")
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as error:
+            raise IndexFormatError(f"{path} is corrupt (faiss could not read it: {error})") from error
+        if index.ntotal != metadata.num_embeddings or index.d != metadata.dim:
+            raise IndexFormatError(
+                f"{path} holds {index.ntotal} vectors of dim {index.d}, expected {metadata.num_embeddings} of dim "
+                f"{metadata.dim}"
+            )
+        self.doc_lengths = torch.from_numpy(load_doc_lengths(self.index_dir, metadata))
+        self.doc_offsets = doc_offsets(self.doc_lengths)
+        self.token_to_doc = torch.repeat_interleave(torch.arange(metadata.num_docs), self.doc_lengths)
+        self.embeddings: torch.Tensor | None = None
+        if metadata.multi_vector:
+            shape = (metadata.num_embeddings, metadata.dim)
+            self.embeddings = torch.from_numpy(load_array(self.index_dir / EMBEDDINGS_FILE, shape, np.float32))
+        self.index = self._configure(faiss, index)
+        self.device = torch.device("cpu")
+
+    def _configure(self, faiss: Any, index: Any) -> Any:
+        ivf = faiss.try_extract_index_ivf(index)
+        if ivf is not None:
+            ivf.nprobe = self.search_config.n_probe
+            quantizer = faiss.downcast_index(ivf.quantizer)
+            if hasattr(quantizer, "hnsw"):
+                quantizer.hnsw.efSearch = max(self.search_config.ef_search, self.search_config.n_probe)
+            if self.search_config.imputation_strategy == "gather":
+                ivf.make_direct_map()
+        if self.use_gpu and torch.cuda.is_available():
+            if hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0:
+                self._gpu_resources = faiss.StandardGpuResources()
+                return faiss.index_cpu_to_gpu(self._gpu_resources, 0, index)
+            warnings.warn(
+                "FaissSearcher: use_gpu=True but this faiss has no GPU support; searching on the CPU", stacklevel=3
+            )
+        return index
+
+    def _search(self, queries: torch.Tensor, mask: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        queries, mask = queries.cpu(), mask.cpu()
+        one_per_doc = self.metadata.num_embeddings == self.metadata.num_docs and not self.metadata.multi_vector
+        if one_per_doc and queries.shape[1] == 1 and bool(mask.all()):
+            scores, ids = self.index.search(np.ascontiguousarray(queries[:, 0].numpy()), k)
+            return torch.from_numpy(scores), torch.from_numpy(ids).to(torch.int64)
+        return self._search_tokens(queries, mask, k)
+
+    def _search_tokens(self, queries: torch.Tensor, mask: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Candidate generation from the query vectors' nearest document vectors, then scoring of the candidates."""
+        tokens = np.ascontiguousarray(queries[mask].numpy())
+        token_scores, token_ids = self.index.search(tokens, min(self.search_config.candidate_k, self.index.ntotal))
+        token_scores, token_ids = torch.from_numpy(token_scores), torch.from_numpy(token_ids).to(torch.int64)
+        counts = mask.sum(dim=1).tolist()
+        all_scores = torch.full((queries.shape[0], k), float("-inf"))
+        all_indices = torch.full((queries.shape[0], k), -1, dtype=torch.int64)
+        start = 0
+        for query_index, count in enumerate(counts):
+            ids, scores = token_ids[start : start + count], token_scores[start : start + count]
+            start += count
+            valid = ids >= 0
+            candidates = torch.unique(self.token_to_doc[ids[valid]])
+            if candidates.numel() == 0:
+                continue
+            if self.search_config.imputation_strategy == "min":
+                doc_scores = self._impute_min(scores, ids, valid, candidates)
+            else:
+                doc_scores = self._rescore(queries[query_index], mask[query_index], candidates)
+            best, positions = doc_scores.topk(min(k, candidates.numel()))
+            all_scores[query_index, : best.numel()] = best
+            all_indices[query_index, : best.numel()] = candidates[positions]
+        return all_scores, all_indices
+
+    def _rescore(self, query: torch.Tensor, mask: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+        """Exact MaxSim of one query ``(seq, dim)`` against the candidate documents' vectors."""
+        positions, offsets, lengths = gather_doc_positions(self.doc_offsets, self.doc_lengths, candidates)
+        if self.search_config.imputation_strategy == "gather" or self.embeddings is None:
+            flat = positions.numpy()
+            doc_tokens = torch.from_numpy(self.index.reconstruct_batch(flat)) if flat.size else query.new_zeros(0, 1)
+        else:
+            doc_tokens = self.embeddings[positions]
+        aggregation = self.metadata.scoring.query_aggregation_function
+        return score_documents(query[None], mask[None], doc_tokens, offsets, lengths, aggregation)[0]
+
+    def _impute_min(
+        self, scores: torch.Tensor, ids: torch.Tensor, valid: torch.Tensor, candidates: torch.Tensor
+    ) -> torch.Tensor:
+        """Per query vector, the best retrieved score of each candidate; the vector's minimum where none was."""
+        row_min = scores.masked_fill(~valid, float("inf")).amin(dim=1, keepdim=True)
+        token_scores = row_min.expand(-1, candidates.numel()).clone()
+        columns = torch.searchsorted(candidates, self.token_to_doc[ids.clamp(min=0)])
+        token_scores.scatter_reduce_(
+            1, columns.clamp(max=candidates.numel() - 1), scores.masked_fill(~valid, float("-inf")), "amax"
+        )
+        query_mask = torch.ones(1, scores.shape[0], dtype=torch.bool)
+        aggregation = self.metadata.scoring.query_aggregation_function
+        return aggregate_query_tokens(token_scores[None], query_mask, aggregation)[0]
