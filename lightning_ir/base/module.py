@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import random
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 import torch
 from lightning import LightningModule
 from transformers import BatchEncoding
 
+from ..loss.base import InBatchLossFunction, LossFunction
 from .config import LightningIRConfig
 from .model import LightningIRModel
 from .outputs import LightningIROutput
 from .tokenizer import LightningIRTokenizer
 
-LossSpec = Any  # a loss function, or a (loss function, weight) pair
+if TYPE_CHECKING:
+    from ..data import RankBatch, TrainBatch
+
+LossSpec = LossFunction | tuple[LossFunction, float]
+"""A loss function, or a ``(loss function, weight)`` pair."""
+
+_RNG_STATE_KEY = "lightning_ir_rng_states"
 
 
 class LightningIRModule(LightningModule):
@@ -56,7 +68,10 @@ class LightningIRModule(LightningModule):
         self._match_vocabulary()
         self.loss_functions: list[tuple[Any, float]] = _normalise_losses(loss_functions)
         self.evaluation_metrics = list(evaluation_metrics) if evaluation_metrics is not None else None
+        _check_metrics(type(self).__name__, self.evaluation_metrics)
         self._optimizer: tuple[type[torch.optim.Optimizer], dict[str, Any]] | None = None
+        self._lr_scheduler: tuple[type[torch.optim.lr_scheduler.LRScheduler], dict[str, Any]] | None = None
+        self._validation_records: dict[int, _ValidationRecord] = {}
 
     def _match_vocabulary(self) -> None:
         """Grow the backbone's embeddings when the tokenizer added tokens (e.g. marker tokens)."""
@@ -69,15 +84,190 @@ class LightningIRModule(LightningModule):
         """Use ``optimizer_cls(self.parameters(), **optimizer_kwargs)`` for training."""
         self._optimizer = (optimizer_cls, optimizer_kwargs)
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        """The optimizer given to :meth:`set_optimizer`."""
+    def set_lr_scheduler(
+        self, scheduler_cls: type[torch.optim.lr_scheduler.LRScheduler], **scheduler_kwargs: Any
+    ) -> None:
+        """Use ``scheduler_cls(optimizer, **scheduler_kwargs)``, stepped after every optimiser step.
+
+        ``num_training_steps`` may be left out for the Lightning IR schedulers: it is set from the trainer's
+        ``max_steps`` when fitting starts.
+        """
+        self._lr_scheduler = (scheduler_cls, scheduler_kwargs)
+
+    def configure_optimizers(self) -> Any:
+        """The optimizer given to :meth:`set_optimizer` (and the scheduler of :meth:`set_lr_scheduler`, if any)."""
         if self._optimizer is None:
             raise ValueError(
                 f"{type(self).__name__}: no optimizer; call module.set_optimizer(AdamW, lr=...) or pass --optimizer "
                 "to the CLI"
             )
         optimizer_cls, kwargs = self._optimizer
-        return optimizer_cls(self.parameters(), **kwargs)
+        optimizer = optimizer_cls(self.parameters(), **kwargs)
+        if self._lr_scheduler is None:
+            return optimizer
+        scheduler_cls, scheduler_kwargs = self._lr_scheduler
+        scheduler = scheduler_cls(optimizer, **scheduler_kwargs)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    # ----------------------------------------------------------------------------------------------------------------
+    # Training
+    # ----------------------------------------------------------------------------------------------------------------
+
+    def on_fit_start(self) -> None:
+        """Put the model in training mode (``from_pretrained`` returns it in evaluation mode)."""
+        self.model.train()
+
+    def on_train_start(self) -> None:
+        """Give learning-rate schedulers created with ``num_training_steps=None`` the trainer's number of steps.
+
+        That is ``max_steps`` when set, else the trainer's estimate (``estimated_stepping_batches``).
+        """
+        pending = [
+            config.scheduler
+            for config in self.trainer.lr_scheduler_configs
+            if hasattr(config.scheduler, "num_training_steps") and config.scheduler.num_training_steps is None
+        ]
+        if not pending:
+            return
+        num_steps = _trainer_num_steps(self.trainer)
+        if num_steps is None:
+            warnings.warn(
+                f"{type(self).__name__}: cannot set num_training_steps of {type(pending[0]).__name__} (the trainer has "
+                "no max_steps and an unknown number of batches per epoch); pass LightningIRTrainer(max_steps=...)",
+                stacklevel=2,
+            )
+            return
+        for scheduler in pending:
+            scheduler.num_training_steps = num_steps
+
+    def training_step(self, batch: TrainBatch, batch_idx: int) -> torch.Tensor:
+        """Compute every loss of ``loss_functions`` on the batch, log each and return their weighted sum.
+
+        Raises:
+            ValueError: If there are no loss functions, or a loss is NaN or infinite (naming the loss).
+        """
+        if not self.loss_functions:
+            raise ValueError(f"{type(self).__name__}: no loss_functions to train with; pass loss_functions=[...]")
+        output = self.forward(batch)
+        losses = self.compute_losses(batch, output, gather=True)
+        total = torch.stack([weight * losses[name] for name, (_, weight) in zip(losses, self.loss_functions)]).sum()
+        batch_size = len(batch.queries)
+        self.log_dict({f"train/{name}": value.detach() for name, value in losses.items()}, batch_size=batch_size)
+        self.log("loss", total.detach(), prog_bar=True, batch_size=batch_size)
+        return total
+
+    def compute_losses(self, batch: TrainBatch, output: LightningIROutput, gather: bool = False) -> dict[str, Any]:
+        """Compute each loss of ``loss_functions`` (unweighted), keyed by a readable loss name.
+
+        Scoring and regularisation losses get ``output`` and the batch; in-batch losses get every query scored
+        against every document of the batch (all-gathered across processes when ``gather``).
+
+        Raises:
+            ValueError: If a loss is NaN or infinite, naming the loss.
+        """
+        losses: dict[str, Any] = {}
+        in_batch_output: LightningIROutput | None = None
+        for name, (loss_function, _) in zip(_loss_names(self.loss_functions), self.loss_functions):
+            if isinstance(loss_function, InBatchLossFunction):
+                if in_batch_output is None:
+                    in_batch_output = self._in_batch_output(output, batch, gather)
+                value = loss_function.compute_loss(in_batch_output, batch)
+            else:
+                value = loss_function.compute_loss(output, batch)
+            if not bool(torch.isfinite(value).all()):
+                raise ValueError(
+                    f"{type(self).__name__}: loss {name} is {value.detach().cpu().tolist()} at global step "
+                    f"{self.global_step if self._trainer is not None else 0}; training stopped before the weights "
+                    "were updated. Check the inputs/targets of the batch and lower the learning rate"
+                )
+            losses[name] = value
+        return losses
+
+    def _in_batch_output(self, output: LightningIROutput, batch: TrainBatch, gather: bool) -> LightningIROutput:
+        """The output in-batch losses read (``scores`` ``(num_queries, total_docs)``); bi-encoders only."""
+        raise ValueError(
+            f"{type(self).__name__}: in-batch losses score queries against other queries' documents, which needs a "
+            "bi-encoder; use a pairwise or listwise loss"
+        )
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Stop before a non-finite gradient reaches the weights (except with fp16 loss scaling, which skips those)."""
+        if "16-mixed" in str(self.trainer.precision):
+            return
+        grads = [p.grad for p in self.parameters() if p.grad is not None]
+        if not grads:
+            return
+        norm = torch.nn.utils.get_total_norm(grads)
+        if not bool(torch.isfinite(norm)):
+            names = ", ".join(_loss_names(self.loss_functions))
+            raise ValueError(
+                f"{type(self).__name__}: the gradients of the losses ({names}) are not finite (norm {norm.item()}) at "
+                f"global step {self.global_step}; training stopped before the weights were updated"
+            )
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Save the random number generator states, so a resumed run draws the same dropout masks and samples."""
+        checkpoint[_RNG_STATE_KEY] = _collect_rng_states()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore the random number generator states saved by :meth:`on_save_checkpoint`."""
+        if _RNG_STATE_KEY in checkpoint:
+            _set_rng_states(checkpoint[_RNG_STATE_KEY])
+
+    # ----------------------------------------------------------------------------------------------------------------
+    # Validation
+    # ----------------------------------------------------------------------------------------------------------------
+
+    def on_validation_epoch_start(self) -> None:
+        """Start accumulating scores afresh for every validation set."""
+        self._validation_records = {}
+
+    def validation_step(self, batch: RankBatch, batch_idx: int, dataloader_idx: int = 0) -> LightningIROutput:
+        """Score a validation batch (a ``RankBatch`` or ``TrainBatch``) and keep what ``evaluation_metrics`` need.
+
+        Scores, query/doc ids and qrels are kept per dataloader; the metrics are computed over the whole validation
+        set in :meth:`on_validation_epoch_end`. ``"loss"`` is the weighted training loss on batches with targets.
+        """
+        output = self.forward(batch)
+        if not self.evaluation_metrics:
+            return output
+        record = self._validation_records.setdefault(dataloader_idx, _ValidationRecord())
+        if any(metric != "loss" for metric in self.evaluation_metrics):
+            record.add_scores(type(self).__name__, batch, output)
+        if "loss" in self.evaluation_metrics and getattr(batch, "targets", None) is not None and self.loss_functions:
+            losses = self.compute_losses(batch, output, gather=False)  # type: ignore[arg-type]
+            total = sum(weight * float(losses[name]) for name, (_, weight) in zip(losses, self.loss_functions))
+            record.loss_sum += total * len(batch.queries)
+            record.loss_count += len(batch.queries)
+        return output
+
+    def on_validation_epoch_end(self) -> None:
+        """Compute ``evaluation_metrics`` per validation set (whole set, all processes) and log them as
+        ``"<dataset>/<metric>"``, e.g. ``"beir/scifact/test/nDCG@10"``."""
+        if not self.evaluation_metrics:
+            return
+        names = self._validation_dataset_names()
+        for dataloader_idx, record in sorted(self._validation_records.items()):
+            record = _gather_record(record)
+            name = names.get(dataloader_idx, f"val_{dataloader_idx}")
+            for metric, value in record.evaluate(self.evaluation_metrics, name).items():
+                self.log(f"{name}/{metric}", value, add_dataloader_idx=False, sync_dist=True)
+        self._validation_records = {}
+
+    def _validation_dataset_names(self) -> dict[int, str]:
+        """Readable names of the validation sets: the dataset id, or a run file's name without its suffix."""
+        loaders = self.trainer.val_dataloaders
+        if loaders is None:
+            return {}
+        if not isinstance(loaders, Sequence):
+            loaders = list(loaders.values()) if isinstance(loaders, Mapping) else [loaders]
+        names: dict[int, str] = {}
+        for index, loader in enumerate(loaders):
+            name = _dataset_name(getattr(loader, "dataset", None)) or f"val_{index}"
+            if name in names.values():
+                name = f"{name}_{index}"
+            names[index] = name
+        return names
 
     def tokenize(self, queries: Any = None, docs: Any = None, num_docs: Any = None) -> dict[str, BatchEncoding]:
         """Tokenise with the module's tokenizer, on the module's device."""
@@ -131,4 +321,138 @@ def _normalise_losses(loss_functions: Sequence[LossSpec] | None) -> list[tuple[A
             normalised.append((loss, float(weight)))
         else:
             normalised.append((entry, 1.0))
+    for loss, _ in normalised:
+        if not callable(getattr(loss, "compute_loss", None)):
+            raise TypeError(f"loss_functions: {loss!r} is not a loss function (it has no compute_loss method)")
     return normalised
+
+
+def _loss_names(loss_functions: Sequence[tuple[Any, float]]) -> list[str]:
+    """Class names of the losses, numbered when a class occurs more than once (``RankNet``, ``RankNet_1``)."""
+    names: list[str] = []
+    for loss, _ in loss_functions:
+        name = type(loss).__name__
+        names.append(name if name not in names else f"{name}_{len(names)}")
+    return names
+
+
+def _check_metrics(owner: str, metrics: Sequence[str] | None) -> None:
+    """Raise a ValueError naming a metric that is neither ``"loss"`` nor an ir_measures measure."""
+    if not metrics:
+        return
+    import ir_measures
+
+    for metric in metrics:
+        if metric == "loss":
+            continue
+        try:
+            ir_measures.parse_measure(metric)
+        except (NameError, ValueError, TypeError, SyntaxError) as error:
+            raise ValueError(
+                f"{owner}: evaluation metric {metric!r} is neither 'loss' nor an ir_measures measure "
+                "(e.g. 'nDCG@10', 'RR@10', 'R@100')"
+            ) from error
+
+
+def _trainer_num_steps(trainer: Any) -> int | None:
+    """The number of optimiser steps a fit will take: ``max_steps``, else the trainer's estimate (None if unknown)."""
+    if trainer.max_steps is not None and trainer.max_steps > 0:
+        return int(trainer.max_steps)
+    estimate = trainer.estimated_stepping_batches
+    if estimate is None or math.isinf(estimate):
+        return None
+    return int(estimate)
+
+
+@dataclass
+class _ValidationRecord:
+    """What one validation set accumulates over an epoch: a run, the qrels and the loss."""
+
+    run: dict[str, dict[str, float]] = field(default_factory=dict)
+    qrels: dict[str, dict[str, int]] = field(default_factory=dict)
+    loss_sum: float = 0.0
+    loss_count: int = 0
+
+    def add_scores(self, owner: str, batch: Any, output: LightningIROutput) -> None:
+        query_ids, doc_ids = getattr(batch, "query_ids", None), getattr(batch, "doc_ids", None)
+        if query_ids is None or doc_ids is None or output.scores is None:
+            raise ValueError(
+                f"{owner}: ranking metrics need validation batches with query_ids and doc_ids (from a RunDataset or "
+                "TupleDataset)"
+            )
+        scores = output.scores.detach().float().cpu().view(-1).tolist()
+        position = 0
+        for query_id, query_doc_ids in zip(query_ids, doc_ids):
+            ranking = self.run.setdefault(str(query_id), {})
+            for doc_id in query_doc_ids:
+                ranking[str(doc_id)] = scores[position]
+                position += 1
+        for qrel in getattr(batch, "qrels", None) or []:
+            self.qrels.setdefault(str(qrel["query_id"]), {})[str(qrel["doc_id"])] = int(qrel["relevance"])
+
+    def merge(self, other: _ValidationRecord) -> None:
+        for query_id, ranking in other.run.items():
+            self.run.setdefault(query_id, {}).update(ranking)
+        for query_id, judgements in other.qrels.items():
+            self.qrels.setdefault(query_id, {}).update(judgements)
+        self.loss_sum += other.loss_sum
+        self.loss_count += other.loss_count
+
+    def evaluate(self, metrics: Sequence[str], dataset_name: str) -> dict[str, float]:
+        """Every metric over the whole set (ir_measures' aggregate over queries), and the mean loss per query."""
+        import ir_measures
+
+        values: dict[str, float] = {}
+        if "loss" in metrics and self.loss_count:
+            values["loss"] = self.loss_sum / self.loss_count
+        measures = {metric: ir_measures.parse_measure(metric) for metric in metrics if metric != "loss"}
+        if not measures or not self.run:
+            return values
+        if not any(self.qrels.values()):
+            warnings.warn(f"validation set {dataset_name} has no qrels; {list(measures)} are not computed", stacklevel=3)
+            return values
+        results = ir_measures.calc_aggregate(list(measures.values()), self.qrels, self.run)
+        for metric, measure in measures.items():
+            values[metric] = float(results.get(measure, float("nan")))
+        return values
+
+
+def _gather_record(record: _ValidationRecord) -> _ValidationRecord:
+    """Merge the records of all processes (validation sets are split across them)."""
+    distributed = torch.distributed
+    if not (distributed.is_available() and distributed.is_initialized()) or distributed.get_world_size() == 1:
+        return record
+    gathered: list[Any] = [None] * distributed.get_world_size()
+    distributed.all_gather_object(gathered, record)
+    merged = _ValidationRecord()
+    for other in gathered:
+        merged.merge(other)
+    return merged
+
+
+def _dataset_name(dataset: Any) -> str | None:
+    """A dataset's id (``beir/scifact/test``), or a run/tuples file's name without its suffix."""
+    source = getattr(dataset, "run_path_or_id", None) or getattr(dataset, "tuples_dataset", None)
+    if source is None:
+        return None
+    path = Path(str(source))
+    if path.is_file():
+        return path.name.split(".")[0] if path.name.count(".") > 1 else path.stem
+    if path.is_dir():
+        return path.name
+    return str(source)
+
+
+def _collect_rng_states() -> dict[str, Any]:
+    states: dict[str, Any] = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def _set_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["torch"])
+    np.random.set_state(states["numpy"])
+    random.setstate(states["python"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])

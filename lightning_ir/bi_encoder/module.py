@@ -6,8 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import torch
+import torch.nn.functional as F
+
 from ..base.module import LightningIRModule, LossSpec
+from ..base.outputs import LightningIROutput
 from .config import BiEncoderConfig
+from .embedding import BiEncoderEmbedding
 from .model import BiEncoderModel, BiEncoderOutput
 from .tokenizer import BiEncoderTokenizer
 
@@ -60,3 +65,40 @@ class BiEncoderModule(LightningIRModule):
         else:
             encodings = {key: encoding.to(self.device) for key, encoding in encodings.items()}
         return self.model(encodings.get("query_encoding"), encodings.get("doc_encoding"), num_docs)
+
+    def _in_batch_output(self, output: LightningIROutput, batch: Any, gather: bool) -> BiEncoderOutput:
+        """Score every query against every document of the batch: ``scores`` ``(num_queries, total_docs)``.
+
+        With ``gather`` and several processes, the documents of all processes are scored: this process's documents
+        come first (columns ``[i * n, (i + 1) * n)`` are query ``i``'s own documents), then the other processes'
+        documents in rank order, which serve as extra negatives. Gradients flow through this process's documents.
+        """
+        if not isinstance(output, BiEncoderOutput) or output.query_embeddings is None or output.doc_embeddings is None:
+            raise ValueError(f"{type(self).__name__}: in-batch losses need query and document embeddings")
+        doc_embeddings = output.doc_embeddings
+        if gather:
+            doc_embeddings = self._gather_doc_embeddings(doc_embeddings)
+        scores = self.model.scoring_function.score_matrix(output.query_embeddings, doc_embeddings)
+        return BiEncoderOutput(scores=scores, query_embeddings=output.query_embeddings, doc_embeddings=doc_embeddings)
+
+    def _gather_doc_embeddings(self, docs: BiEncoderEmbedding) -> BiEncoderEmbedding:
+        """All processes' document embeddings, this process's first (with gradients), then the others by rank.
+
+        Processes may hold different numbers of documents and vectors per document: both are padded to the largest
+        for the all-gather (padding vectors are masked out of scoring) and padding documents are dropped afterwards.
+        """
+        if self._trainer is None or self.trainer.world_size <= 1:
+            return docs
+        embeddings, mask = docs.embeddings, docs.scoring_mask
+        num_docs, seq_len = embeddings.shape[:2]
+        shapes = self.all_gather(torch.tensor([num_docs, seq_len], device=embeddings.device)).view(-1, 2)
+        max_docs, max_len = (int(value) for value in shapes.max(dim=0).values)
+        padded = F.pad(embeddings, (0, 0, 0, max_len - seq_len, 0, max_docs - num_docs))
+        padded_mask = F.pad(mask.to(torch.uint8), (0, max_len - seq_len, 0, max_docs - num_docs))
+        all_embeddings = self.all_gather(padded.detach())
+        all_masks = self.all_gather(padded_mask)
+        rank = self.global_rank
+        others = [r for r in range(shapes.shape[0]) if r != rank]
+        gathered = torch.cat([padded[:num_docs]] + [all_embeddings[r, : int(shapes[r, 0])] for r in others])
+        gathered_mask = torch.cat([padded_mask[:num_docs]] + [all_masks[r, : int(shapes[r, 0])] for r in others])
+        return BiEncoderEmbedding(gathered, gathered_mask.bool())

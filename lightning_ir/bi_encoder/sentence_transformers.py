@@ -81,9 +81,8 @@ def read_sentence_transformers(directory: Path) -> SentenceTransformersSpec:
         module_dir = directory / module.get("path", "")
         if kind == "Transformer":
             spec.backbone_path = module_dir
-            st_config = module_dir / "sentence_bert_config.json"
-            if st_config.exists() and (max_length := _read_json(st_config).get("max_seq_length")):
-                kwargs.update(query_length=int(max_length), doc_length=int(max_length))
+            if (max_length := _max_seq_length(module_dir)) is not None:
+                kwargs.update(query_length=max_length, doc_length=max_length)
         elif kind == "Pooling":
             pooling = _pooling_strategy(module_dir / "config.json")
             kwargs.update(query_pooling_strategy=pooling, doc_pooling_strategy=pooling)
@@ -98,8 +97,28 @@ def read_sentence_transformers(directory: Path) -> SentenceTransformersSpec:
     return spec
 
 
+_POOLING_NAMES = {"cls": "first", "mean": "mean", "max": "max"}
+
+
+def _max_seq_length(module_dir: Path) -> int | None:
+    """``max_seq_length`` of sentence_bert_config.json, else (sentence-transformers >= 6) the tokenizer's
+    ``model_max_length``."""
+    for file_name, key in (("sentence_bert_config.json", "max_seq_length"), ("tokenizer_config.json",
+                                                                             "model_max_length")):
+        path = module_dir / file_name
+        if path.exists() and (value := _read_json(path).get(key)) and int(value) < 1_000_000:
+            return int(value)
+    return None
+
+
 def _pooling_strategy(config_path: Path) -> str:
     config = _read_json(config_path)
+    if "pooling_mode" in config:  # sentence-transformers >= 5 writes one string
+        mode = config["pooling_mode"]
+        if mode not in _POOLING_NAMES:
+            raise ValueError(f"{config_path}: pooling_mode {mode!r} is not supported; supported are "
+                             f"{', '.join(_POOLING_NAMES)}")
+        return _POOLING_NAMES[mode]
     for option in _UNSUPPORTED_POOLING:
         if config.get(option):
             raise ValueError(f"{config_path}: {option} is not supported; supported pooling modes are "

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ..base.module import LightningIRModule, LossSpec
+from ..loss.base import InBatchLossFunction
 from .config import CrossEncoderConfig
 from .model import CrossEncoderModel, CrossEncoderOutput
 from .tokenizer import CrossEncoderTokenizer
@@ -39,10 +40,15 @@ class CrossEncoderModule(LightningIRModule):
     ) -> None:
         super().__init__(model_name_or_path, config, model, loss_functions, evaluation_metrics)
         for loss, _ in self.loss_functions:
-            if getattr(loss, "requires_bi_encoder", False) or type(loss).__name__.startswith("InBatch"):
+            if isinstance(loss, InBatchLossFunction):
                 raise ValueError(
                     f"CrossEncoderModule: {type(loss).__name__} scores queries against other queries' documents, "
                     "which needs a bi-encoder; use a pairwise or listwise loss"
+                )
+            if getattr(loss, "requires_bi_encoder", False):
+                raise ValueError(
+                    f"CrossEncoderModule: {type(loss).__name__} needs separate query and document embeddings, which "
+                    "only a bi-encoder has"
                 )
 
     def forward(self, batch: Any) -> CrossEncoderOutput:

@@ -20,8 +20,8 @@ class KLDivergence(ScoringLossFunction):
     It distils a teacher's scores into the model by matching, per query, the softmax distribution of the scores over
     the query's documents to the softmax of the targets; the result is averaged over queries.
 
-    Paper: Hinton et al., "Distilling the Knowledge in a Neural Network", 2015 (as used for rankers, e.g. by
-    Lin et al., "In-Batch Negatives for Knowledge Distillation with Tightly-Coupled Teachers for Dense Retrieval", 2021).
+    Paper: Hinton et al., "Distilling the Knowledge in a Neural Network", 2015 (as used for rankers, e.g. by Lin et al.,
+    "In-Batch Negatives for Knowledge Distillation with Tightly-Coupled Teachers for Dense Retrieval", 2021).
 
     Batch: every query has the same number of documents; ``batch.targets`` are teacher scores (logits).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import torch
@@ -11,15 +12,20 @@ import torch
 from lightning_ir.loss import KLDivergence, LocalizedContrastiveEstimation
 
 
+def _ns(**fields: Any) -> Any:
+    """A stand-in for model outputs and batches: any object with the fields a loss reads."""
+    return SimpleNamespace(**fields)
+
+
 def _softmax(values: list[float]) -> list[float]:
     exps = [math.exp(v) for v in values]
     return [e / sum(exps) for e in exps]
 
 
-def _inputs(scores: list[list[float]], targets: list[list[float]]) -> tuple[SimpleNamespace, SimpleNamespace]:
+def _inputs(scores: list[list[float]], targets: list[list[float]]) -> tuple[Any, Any]:
     flat_scores = torch.tensor([s for row in scores for s in row], requires_grad=True)
     docs = [[f"d{i}" for i in range(len(row))] for row in scores]
-    return SimpleNamespace(scores=flat_scores), SimpleNamespace(docs=docs, targets=torch.tensor(sum(targets, [])))
+    return _ns(scores=flat_scores), _ns(docs=docs, targets=torch.tensor(sum(targets, [])))
 
 
 def test_kl_divergence_matches_hand_computation() -> None:

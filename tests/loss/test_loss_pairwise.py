@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import torch
@@ -11,11 +12,16 @@ import torch
 from lightning_ir.loss import ConstantMarginMSE, RankNet, SupervisedMarginMSE
 
 
-def _inputs(scores: list[list[float]], targets: list[list[float]]) -> tuple[SimpleNamespace, SimpleNamespace]:
+def _ns(**fields: Any) -> Any:
+    """A stand-in for model outputs and batches: any object with the fields a loss reads."""
+    return SimpleNamespace(**fields)
+
+
+def _inputs(scores: list[list[float]], targets: list[list[float]]) -> tuple[Any, Any]:
     flat_scores = torch.tensor([s for row in scores for s in row], requires_grad=True)
     docs = [[f"d{i}" for i in range(len(row))] for row in scores]
-    batch = SimpleNamespace(queries=["q"] * len(scores), docs=docs, targets=torch.tensor(sum(targets, [])))
-    return SimpleNamespace(scores=flat_scores), batch
+    batch = _ns(queries=["q"] * len(scores), docs=docs, targets=torch.tensor(sum(targets, [])))
+    return _ns(scores=flat_scores), batch
 
 
 SCORES = [[3.0, 1.0, 2.0], [0.0, 1.0, 0.5]]
@@ -67,21 +73,21 @@ def test_no_preferred_pair_gives_zero_with_finite_gradient(loss_function) -> Non
 
 
 def test_uneven_documents_per_query_is_rejected() -> None:
-    output = SimpleNamespace(scores=torch.zeros(3))
-    batch = SimpleNamespace(docs=[["a", "b"], ["c"]], targets=torch.zeros(3))
+    output = _ns(scores=torch.zeros(3))
+    batch = _ns(docs=[["a", "b"], ["c"]], targets=torch.zeros(3))
     with pytest.raises(ValueError, match=r"RankNet: every query .* same.*\[2, 1\]"):
         RankNet().compute_loss(output, batch)
 
 
 def test_score_count_mismatch_is_rejected() -> None:
-    output = SimpleNamespace(scores=torch.zeros(5))
-    batch = SimpleNamespace(docs=[["a", "b"], ["c", "d"]], targets=torch.zeros(4))
+    output = _ns(scores=torch.zeros(5))
+    batch = _ns(docs=[["a", "b"], ["c", "d"]], targets=torch.zeros(4))
     with pytest.raises(ValueError, match="expected 4 scores"):
         RankNet().compute_loss(output, batch)
 
 
 def test_missing_targets_are_rejected() -> None:
-    output = SimpleNamespace(scores=torch.zeros(2))
-    batch = SimpleNamespace(docs=[["a", "b"]], targets=None)
+    output = _ns(scores=torch.zeros(2))
+    batch = _ns(docs=[["a", "b"]], targets=None)
     with pytest.raises(ValueError, match="SupervisedMarginMSE: the batch has no targets"):
         SupervisedMarginMSE().compute_loss(output, batch)

@@ -1,0 +1,90 @@
+"""LightningIRCLI: ``lightning-ir fit --config recipe.yaml`` on LightningCLI/jsonargparse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lightning import LightningModule
+from lightning.pytorch.cli import LightningCLI, LRSchedulerTypeUnion
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+
+from .base.module import LightningIRModule
+from .data.datamodule import LightningIRDataModule
+from .trainer import LightningIRTrainer
+
+SUBCOMMANDS: dict[str, set[str]] = {
+    "fit": {"model", "train_dataloaders", "val_dataloaders", "datamodule"},
+    "validate": {"model", "dataloaders", "datamodule"},
+}
+"""The subcommands and the ``LightningIRTrainer`` method arguments each one leaves out of the command line (they
+come from ``model``/``data``). A stage added to the trainer becomes a subcommand by adding it here."""
+
+
+class LightningIRCLI(LightningCLI):
+    """The ``lightning-ir`` command line: ``lightning-ir fit --config a.yaml --config b.yaml``.
+
+    A recipe is LightningCLI YAML: ``model`` (a :class:`LightningIRModule` subclass by ``class_path``/``init_args``),
+    ``data`` (a :class:`LightningIRDataModule`), ``trainer`` (:class:`LightningIRTrainer` arguments, ``callbacks``
+    included), ``optimizer`` and ``lr_scheduler`` (any ``torch.optim`` optimizer and learning-rate scheduler).
+    Several ``--config`` files are merged in order; any value can be overridden on the command line
+    (``--trainer.max_steps 100``). Learning-rate schedulers are stepped after every optimiser step.
+
+    Everything it does is also a few lines of Python: build the module, ``module.set_optimizer(...)``, the data
+    module and ``LightningIRTrainer(...).fit(module, datamodule)``.
+
+    Args:
+        model_class: Base class of the models accepted.
+        datamodule_class: Base class of the data modules accepted.
+        trainer_class: The trainer.
+        save_config_kwargs: Passed to LightningCLI; by default the resolved config overwrites an earlier one.
+        **kwargs: Other LightningCLI arguments (``args``, ``run``, ``parser_kwargs``, ...).
+    """
+
+    def __init__(
+        self,
+        model_class: type[LightningModule] | Callable[..., LightningModule] | None = LightningIRModule,
+        datamodule_class: Any = LightningIRDataModule,
+        trainer_class: type[LightningIRTrainer] | Callable[..., LightningIRTrainer] = LightningIRTrainer,
+        save_config_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("subclass_mode_model", True)
+        kwargs.setdefault("subclass_mode_data", True)
+        super().__init__(
+            model_class=model_class,
+            datamodule_class=datamodule_class,
+            trainer_class=trainer_class,
+            save_config_kwargs={"overwrite": True} if save_config_kwargs is None else save_config_kwargs,
+            **kwargs,
+        )
+
+    @staticmethod
+    def subcommands() -> dict[str, set[str]]:
+        """The available subcommands and the trainer method arguments they skip (see :data:`SUBCOMMANDS`)."""
+        return {name: set(skipped) for name, skipped in SUBCOMMANDS.items()}
+
+    @staticmethod
+    def configure_optimizers(
+        lightning_module: LightningModule, optimizer: Optimizer, lr_scheduler: LRSchedulerTypeUnion | None = None
+    ) -> Any:
+        """The optimizer and scheduler given by ``--optimizer``/``--lr_scheduler``; the scheduler steps per batch."""
+        if lr_scheduler is None:
+            return optimizer
+        if isinstance(lr_scheduler, ReduceLROnPlateau):
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "monitor": lr_scheduler.monitor}}
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of the ``lightning-ir`` console script.
+
+    Args:
+        args: Command-line arguments (``sys.argv[1:]`` when None).
+    """
+    LightningIRCLI(args=args)
+
+
+if __name__ == "__main__":
+    main()

