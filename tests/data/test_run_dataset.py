@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import Corpus, unique_id, write
 
 from lightning_ir.data import RunDataset
 from lightning_ir.data.ir_datasets_utils import register_local
+
+from .conftest import Corpus, unique_id, write
 
 
 def run(corpus: Corpus, **kwargs) -> RunDataset:

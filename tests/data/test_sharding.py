@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from conftest import unique_id, write
 from torch.utils.data import DataLoader
 
 from lightning_ir.data import DocDataset, IndexBatch, LightningIRCollator, QueryDataset
 from lightning_ir.data.ir_datasets_utils import register_local
 from lightning_ir.data.sharding import distributed_rank, shard_position
+
+from .conftest import unique_id, write
 
 
 @pytest.fixture(scope="module")

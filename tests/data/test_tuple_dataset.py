@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Corpus, unique_id, write
 
 from lightning_ir.data import TupleDataset
 from lightning_ir.data.ir_datasets_utils import register_local
+
+from .conftest import Corpus, unique_id, write
 
 
 def test_order_targets_first_document_positive(corpus: Corpus) -> None:

@@ -34,6 +34,9 @@ class FaissIndexer(Indexer):
     Cosine similarity is inner product on L2-normalised vectors.
     """
 
+    keeps_embeddings = False
+    """Whether single-vector indexes also keep ``embeddings.npy`` (for exact re-scoring of compressed indexes)."""
+
     def __init__(
         self,
         index_dir: str | Path,
@@ -61,7 +64,7 @@ class FaissIndexer(Indexer):
                 logger.info("added %d / %d vectors", min(start + ADD_CHUNK_SIZE, len(vectors)), len(vectors))
         faiss.write_index(index, str(staging_dir / FAISS_INDEX_FILE))
         del vectors
-        if not self.buffer.multi_vector:
+        if not (self.buffer.multi_vector or self.keeps_embeddings):
             embeddings_path.unlink()
         return IndexData(num_embeddings=self.buffer.num_embeddings, dim=dim, multi_vector=self.buffer.multi_vector)
 

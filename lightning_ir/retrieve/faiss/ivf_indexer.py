@@ -79,9 +79,14 @@ class FaissIVFIndexer(FaissIndexer):
 
 
 class FaissIVFPQIndexer(FaissIVFIndexer):
-    """Writes a faiss IVF index with product-quantised vectors (``IVF{num_centroids}_HNSW32,PQ{m}x{n_bits}``)."""
+    """Writes a faiss IVF index with product-quantised vectors (``IVF{num_centroids}_HNSW32,PQ{m}x{n_bits}``).
+
+    The float32 vectors are kept in ``embeddings.npy`` as well: search memory-maps them to re-score the
+    quantised candidates exactly (``FaissSearchConfig(imputation_strategy=None)``, the default).
+    """
 
     index_type = "faiss-ivfpq"
+    keeps_embeddings = True
     index_config: FaissIVFPQIndexConfig
 
     def _factory_string(self, num_centroids: int) -> str:

@@ -13,9 +13,11 @@ ImputationStrategy = Literal["min", "gather"]
 class FaissSearchConfig(SearchConfig):
     """Search over a faiss index (flat, IVF or IVF-PQ).
 
-    Single-vector indexes are searched directly. Multi-vector (ColBERT-style) indexes first retrieve the
-    ``candidate_k`` nearest document vectors of every query vector; their documents are the candidates, which
-    are then scored:
+    Single-vector queries on flat and IVF indexes go straight to faiss. On IVF-PQ indexes the ``candidate_k``
+    nearest documents by quantised score are re-scored exactly from the stored float32 vectors (unless
+    ``imputation_strategy`` is set, which returns the quantised scores). Multi-vector (ColBERT-style) indexes
+    first retrieve the ``candidate_k`` nearest document vectors of every query vector; their documents are the
+    candidates, which are then scored:
 
     - ``imputation_strategy=None``: exact MaxSim from the stored float32 document vectors (the bi-encoder's score).
     - ``"gather"``: MaxSim from all the candidates' vectors as the faiss index stores them (exact for flat and
@@ -25,7 +27,7 @@ class FaissSearchConfig(SearchConfig):
 
     Args:
         k: Number of documents to retrieve per query.
-        candidate_k: Number of nearest document vectors retrieved per query vector (multi-vector indexes).
+        candidate_k: Number of candidates retrieved per query vector (multi-vector and IVF-PQ indexes).
         imputation_strategy: How candidate documents are scored (see above).
         n_probe: Number of inverted lists scanned (IVF indexes).
         ef_search: Size of the HNSW candidate list when searching the centroids (IVF indexes); raised to at least

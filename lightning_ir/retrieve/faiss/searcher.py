@@ -47,10 +47,11 @@ class FaissSearcher(Searcher):
         self.doc_lengths = torch.from_numpy(load_doc_lengths(self.index_dir, metadata))
         self.doc_offsets = doc_offsets(self.doc_lengths)
         self.token_to_doc = torch.repeat_interleave(torch.arange(metadata.num_docs), self.doc_lengths)
-        self.embeddings: torch.Tensor | None = None
-        if metadata.multi_vector:
+        self.embeddings: np.ndarray | None = None
+        if metadata.multi_vector or metadata.index_type == "faiss-ivfpq":
             shape = (metadata.num_embeddings, metadata.dim)
-            self.embeddings = torch.from_numpy(load_array(self.index_dir / EMBEDDINGS_FILE, shape, np.float32))
+            path = self.index_dir / EMBEDDINGS_FILE
+            self.embeddings = load_array(path, shape, np.float32, mmap=not metadata.multi_vector)
         self.index = self._configure(faiss, index)
         self.device = torch.device("cpu")
 
@@ -76,9 +77,32 @@ class FaissSearcher(Searcher):
         queries, mask = queries.cpu(), mask.cpu()
         one_per_doc = self.metadata.num_embeddings == self.metadata.num_docs and not self.metadata.multi_vector
         if one_per_doc and queries.shape[1] == 1 and bool(mask.all()):
+            if self.embeddings is not None and self.search_config.imputation_strategy is None:
+                return self._search_rescored(queries[:, 0], k)
             scores, ids = self.index.search(np.ascontiguousarray(queries[:, 0].numpy()), k)
             return torch.from_numpy(scores), torch.from_numpy(ids).to(torch.int64)
         return self._search_tokens(queries, mask, k)
+
+    def _search_rescored(self, queries: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Single-vector search of a compressed index: ``candidate_k`` candidates re-scored with the stored vectors."""
+        assert self.embeddings is not None
+        num_candidates = min(max(k, self.search_config.candidate_k), self.num_docs)
+        _, ids = self.index.search(np.ascontiguousarray(queries.numpy()), num_candidates)
+        candidate_ids = torch.from_numpy(ids).to(torch.int64)
+        vectors = torch.from_numpy(self._vectors(candidate_ids.clamp(min=0).reshape(-1)))
+        scores = torch.einsum("qcd,qd->qc", vectors.view(*candidate_ids.shape, -1), queries)
+        scores.masked_fill_(candidate_ids < 0, float("-inf"))
+        best, positions = scores.topk(k, dim=1)
+        return best, candidate_ids.gather(1, positions)
+
+    def _vectors(self, positions: torch.Tensor) -> np.ndarray:
+        """The stored float32 vectors at ``positions`` (read from memory or the memory map)."""
+        assert self.embeddings is not None
+        flat = positions.numpy()
+        order = np.argsort(flat, kind="stable")
+        vectors = np.empty((flat.size, self.metadata.dim), dtype=np.float32)
+        vectors[order] = self.embeddings[flat[order]]
+        return vectors
 
     def _search_tokens(self, queries: torch.Tensor, mask: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Candidate generation from the query vectors' nearest document vectors, then scoring of the candidates."""
@@ -112,7 +136,7 @@ class FaissSearcher(Searcher):
             flat = positions.numpy()
             doc_tokens = torch.from_numpy(self.index.reconstruct_batch(flat)) if flat.size else query.new_zeros(0, 1)
         else:
-            doc_tokens = self.embeddings[positions]
+            doc_tokens = torch.from_numpy(self._vectors(positions))
         aggregation = self.metadata.scoring.query_aggregation_function
         return score_documents(query[None], mask[None], doc_tokens, offsets, lengths, aggregation)[0]
 

@@ -53,10 +53,10 @@ class SparseIndexer(Indexer):
         dense = dense * scoring_mask[:, :1].to("cpu", torch.float32)
         if self.scoring.similarity_function == "cosine":
             dense = normalize(dense)
-        csr = dense.to_sparse_csr()
-        self._row_nnz.append(torch.diff(csr.crow_indices()).to(torch.int64).numpy())
-        self._columns.append(csr.col_indices().to(torch.int64).numpy())
-        self._values.append(csr.values().numpy())
+        rows, columns = dense.nonzero(as_tuple=True)  # row-major order, as CSR needs
+        self._row_nnz.append(torch.bincount(rows, minlength=dense.shape[0]).numpy())
+        self._columns.append(columns.numpy())
+        self._values.append(dense[rows, columns].numpy())
         self._vocab_size = embeddings.shape[2]
 
     def _write(self, staging_dir: Path) -> IndexData:

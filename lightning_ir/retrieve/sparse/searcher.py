@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -42,12 +44,15 @@ class SparseSearcher(Searcher):
     def _block(self, start: int, end: int) -> torch.Tensor:
         """Rows ``[start, end)`` of the document matrix as a ``(end - start, vocab)`` CSR tensor."""
         first, last = int(self.crow_indices[start]), int(self.crow_indices[end])
-        return torch.sparse_csr_tensor(
-            self.crow_indices[start : end + 1] - first,
-            self.col_indices[first:last],
-            self.values[first:last],
-            size=(end - start, self.metadata.dim),
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            return torch.sparse_csr_tensor(
+                self.crow_indices[start : end + 1] - first,
+                self.col_indices[first:last],
+                self.values[first:last],
+                size=(end - start, self.metadata.dim),
+                check_invariants=False,
+            )
 
     def _search(self, queries: torch.Tensor, mask: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         if queries.shape[1] != 1:

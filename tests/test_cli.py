@@ -1,0 +1,100 @@
+"""The ``lightning-ir`` command line: every recipe in configs/ runs, bad YAML is refused, help works."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lightning_ir.cli import LightningIRCLI, main
+from tests.fixtures import write_collection
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+FIT_RECIPES = sorted(path for path in CONFIGS.glob("*.yaml") if "model" in yaml.safe_load(path.read_text()))
+OPTIMIZERS = sorted(path for path in CONFIGS.glob("*.yaml") if "optimizer" in yaml.safe_load(path.read_text()))
+SCHEDULERS = sorted(path for path in CONFIGS.glob("*.yaml") if "lr_scheduler" in yaml.safe_load(path.read_text()))
+
+
+def _combinations() -> list[tuple[Path, Path, Path]]:
+    """Each fit recipe with an optimizer and a scheduler file, cycling so that every file is used."""
+    count = max(len(FIT_RECIPES), len(OPTIMIZERS), len(SCHEDULERS))
+    return [
+        (FIT_RECIPES[i % len(FIT_RECIPES)], OPTIMIZERS[i % len(OPTIMIZERS)], SCHEDULERS[i % len(SCHEDULERS)])
+        for i in range(count)
+    ]
+
+
+@pytest.fixture(scope="module")
+def test_overrides(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path) -> Path:
+    """A last --config that swaps in the tiny backbone and the local collection (test-only)."""
+    root = tmp_path_factory.mktemp("cli")
+    collection = write_collection(root / "collection")
+    run = {"class_path": "lightning_ir.data.RunDataset", "init_args": {"run_path_or_id": str(collection / "run.run")}}
+    overrides = {
+        "model": {"init_args": {"model_name_or_path": str(tiny_bert_dir)}},
+        "data": {
+            "init_args": {
+                "train_dataset": {
+                    "class_path": "lightning_ir.data.TupleDataset",
+                    "init_args": {"tuples_dataset": str(collection)},
+                },
+                "train_batch_size": 2,
+                "inference_batch_size": 2,
+                "inference_datasets": [run],
+            }
+        },
+        "trainer": {"fast_dev_run": True, "default_root_dir": str(root / "logs"), "enable_progress_bar": False},
+    }
+    run["init_args"]["dataset_id"] = str(collection)
+    path = root / "test-overrides.yaml"
+    path.write_text(yaml.safe_dump(overrides))
+    return path
+
+
+def test_every_config_file_is_exercised() -> None:
+    used = {path for combination in _combinations() for path in combination}
+    assert FIT_RECIPES and OPTIMIZERS and SCHEDULERS
+    assert used == set(CONFIGS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("recipe", "optimizer", "scheduler"), _combinations(), ids=[c[0].stem for c in _combinations()]
+)
+def test_every_recipe_fits_with_a_tiny_model(recipe: Path, optimizer: Path, scheduler: Path, test_overrides: Path) -> None:
+    args = ["fit"] + [f"--config={path}" for path in (recipe, optimizer, scheduler, test_overrides)]
+    cli = LightningIRCLI(args=args)
+    spec = yaml.safe_load(recipe.read_text())["model"]
+    assert type(cli.model).__name__ == spec["class_path"].rsplit(".", 1)[1]
+    expected_losses = [entry["class_path"].rsplit(".", 1)[1] for entry in spec["init_args"]["loss_functions"]]
+    assert [type(loss).__name__ for loss, _ in cli.model.loss_functions] == expected_losses
+    assert cli.trainer.global_step == 1
+    assert math.isfinite(float(cli.trainer.callback_metrics["loss"]))
+    scheduler_config = cli.trainer.lr_scheduler_configs[0]
+    assert scheduler_config.interval == "step"
+    expected_scheduler = yaml.safe_load(scheduler.read_text())["lr_scheduler"]["class_path"].rsplit(".", 1)[1]
+    assert type(scheduler_config.scheduler).__name__ == expected_scheduler
+    if hasattr(scheduler_config.scheduler, "num_training_steps"):
+        assert scheduler_config.scheduler.num_training_steps == 1  # fast_dev_run: max_steps=1
+
+
+def test_unknown_yaml_key_fails_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "model:\n  class_path: lightning_ir.BiEncoderModule\n  init_args:\n    model_name_or_path: x\n"
+        "    loss_functon: []\n"
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        LightningIRCLI(args=["fit", f"--config={bad}"])
+    assert exit_info.value.code != 0
+    assert "loss_functon" in capsys.readouterr().err
+
+
+def test_fit_help_lists_the_argument_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--model", "--data", "--trainer.max_steps", "--optimizer", "--lr_scheduler", "--config"):
+        assert option in out
