@@ -48,6 +48,21 @@ def random_unit_vectors(num: int, dim: int, seed: int, chunk: int = 1 << 17) -> 
     return vectors
 
 
+def clustered_unit_vectors(num: int, dim: int, seed: int, chunk: int = 1 << 17) -> np.ndarray:
+    """Unit vectors around 1,000 centres in a 32-dim subspace plus noise (structure like real embeddings)."""
+    structure = np.random.default_rng(12345)
+    projection = structure.standard_normal((32, dim), dtype=np.float32)
+    centres = structure.standard_normal((1000, 32), dtype=np.float32) * 2
+    rng = np.random.default_rng(seed)
+    vectors = np.empty((num, dim), dtype=np.float32)
+    for start in range(0, num, chunk):
+        size = min(chunk, num - start)
+        latent = centres[rng.integers(0, 1000, size)] + rng.standard_normal((size, 32), dtype=np.float32)
+        block = latent @ projection + 0.5 * rng.standard_normal((size, dim), dtype=np.float32)
+        vectors[start : start + size] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return vectors
+
+
 def timed(function: Callable[[], object], repeats: int) -> tuple[float, object]:
     """Best wall time of ``repeats`` calls, and the last result."""
     best, result = float("inf"), None
@@ -132,15 +147,19 @@ def main() -> None:
     parser.add_argument("--num-train", type=int, default=65_536, help="IVF training vectors (random sample)")
     parser.add_argument("--n-probe", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=2, help="timed runs per searcher; the best is reported")
+    parser.add_argument("--data", choices=["random", "clustered"], default="random")
     parser.add_argument("--work-dir", type=Path, default=None, help="where indexes are written (default: a temp dir)")
     args = parser.parse_args()
     import faiss
 
     print(f"torch threads {torch.get_num_threads()}, faiss threads {faiss.omp_get_max_threads()}")
     start = time.perf_counter()
-    docs = random_unit_vectors(args.num_docs, args.dim, seed=0)
-    queries = random_unit_vectors(args.num_queries, args.dim, seed=1)
-    print(f"{args.num_docs} x {args.dim} documents, {args.num_queries} queries in {time.perf_counter() - start:.1f}s")
+    make = random_unit_vectors if args.data == "random" else clustered_unit_vectors
+    docs = make(args.num_docs, args.dim, seed=0)
+    queries = make(args.num_queries, args.dim, seed=1)
+    print(
+        f"{args.data}: {args.num_docs} x {args.dim} documents, {args.num_queries} queries in {time.perf_counter() - start:.1f}s"
+    )
     with tempfile.TemporaryDirectory(dir=args.work_dir) as work:
         exact_ids = bench_exact(args, Path(work), docs, queries, faiss)
         print(f"peak memory after exact: {peak_memory_gib():.2f} GiB")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, cast
 
 import torch
-from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, PretrainedConfig, PreTrainedModel
+from transformers import AutoConfig, AutoModelForMaskedLM, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutput
 from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING, MODEL_MAPPING
 
@@ -20,7 +20,7 @@ def _init_kwargs(model_class: type[PreTrainedModel]) -> dict[str, Any]:
 def _encoder_class(config: PretrainedConfig) -> type[PreTrainedModel]:
     if type(config) not in MODEL_MAPPING:
         raise ValueError(f"No Hugging Face AutoModel is registered for backbone model type {config.model_type!r}")
-    return MODEL_MAPPING[type(config)]
+    return cast(type[PreTrainedModel], MODEL_MAPPING[type(config)])
 
 
 def backbone_config_from_pretrained(model_name_or_path: str, **kwargs: Any) -> PretrainedConfig:

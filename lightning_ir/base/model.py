@@ -6,10 +6,10 @@ import copy
 import inspect
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import torch
-from transformers import AutoConfig, PreTrainedModel
+from transformers import AutoConfig, PretrainedConfig, PreTrainedModel
 from transformers.models.auto.modeling_auto import MODEL_MAPPING
 
 from .backbone import build_backbone, load_backbone
@@ -49,13 +49,21 @@ class LightningIRModel(PreTrainedModel):
         self.backbone = self._build_backbone()
         self.config.backbone_config = self.backbone.config
 
+    @property
+    def backbone_config(self) -> PretrainedConfig:
+        """The backbone's config (always set once the model exists)."""
+        backbone_config = self.config.backbone_config
+        if backbone_config is None:
+            raise ValueError(f"{type(self).__name__}: the config has no backbone_config")
+        return backbone_config
+
     def _build_backbone(self) -> PreTrainedModel:
         """A randomly initialised backbone; subclasses with a backbone-dependent head override this."""
-        return build_backbone(self.config.backbone_config)
+        return build_backbone(self.backbone_config)
 
     def _load_pretrained_backbone(self, model_name_or_path: str, **kwargs: Any) -> None:
         """Replace the backbone by the pretrained one at ``model_name_or_path``."""
-        self.backbone = load_backbone(model_name_or_path, self.config.backbone_config, **kwargs)
+        self.backbone = load_backbone(model_name_or_path, self.backbone_config, **kwargs)
         self.config.backbone_config = self.backbone.config
 
     @cached_property
@@ -117,7 +125,7 @@ class LightningIRModel(PreTrainedModel):
     @classmethod
     def _model_class_for(cls: type[ModelT], config: LightningIRConfig) -> type[ModelT]:
         """The registered model class for ``config``'s type, if it is ``cls`` or a subclass of it, else ``cls``."""
-        registered = MODEL_MAPPING[type(config)] if type(config) in MODEL_MAPPING else None
+        registered = cast(type[ModelT], MODEL_MAPPING[type(config)]) if type(config) in MODEL_MAPPING else None
         if registered is None or registered is cls or not issubclass(registered, cls):
             if not isinstance(config, cls.config_class):
                 raise ValueError(

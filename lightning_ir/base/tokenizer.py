@@ -97,7 +97,8 @@ class LightningIRTokenizer:
         if config is not None:
             settings.update(config.to_tokenizer_dict())
         settings.update(kwargs)
-        return cls(*args, tokenizer=backbone, **settings)
+        settings["tokenizer"] = backbone
+        return cls(*args, **settings)
 
     def save_pretrained(self, save_directory: str | Path, **kwargs: Any) -> tuple[str, ...]:
         """Save the backbone tokenizer's files, marked so that ``AutoTokenizer`` restores this class."""

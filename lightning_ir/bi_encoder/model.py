@@ -48,9 +48,11 @@ class BiEncoderModel(LightningIRModel):
         config: The bi-encoder's configuration (with its ``backbone_config`` set).
     """
 
-    config_class = BiEncoderConfig
+    config_class: type[BiEncoderConfig] = BiEncoderConfig
     config: BiEncoderConfig
     projection: torch.nn.Module | None
+    query_mask_scoring_input_ids: torch.Tensor | None
+    doc_mask_scoring_input_ids: torch.Tensor | None
 
     def __init__(self, config: BiEncoderConfig, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
@@ -91,19 +93,19 @@ class BiEncoderModel(LightningIRModel):
     def _build_backbone(self) -> PreTrainedModel:
         if self.config.projection != "mlm":
             return super()._build_backbone()
-        backbone, self.projection = build_masked_lm(self.config.backbone_config)
-        self.config.embedding_dim = self.config.backbone_config.vocab_size
+        backbone, self.projection = build_masked_lm(self.backbone_config)
+        self.config.embedding_dim = self.backbone_config.vocab_size
         return backbone
 
     def _load_pretrained_backbone(self, model_name_or_path: str, **kwargs: Any) -> None:
         if self.config.projection != "mlm":
             super()._load_pretrained_backbone(model_name_or_path, **kwargs)
             return
-        self.backbone, self.projection = load_masked_lm(model_name_or_path, self.config.backbone_config, **kwargs)
+        self.backbone, self.projection = load_masked_lm(model_name_or_path, self.backbone_config, **kwargs)
         self.config.backbone_config = self.backbone.config
 
     def _build_projection(self) -> torch.nn.Module | None:
-        hidden_size = self.config.backbone_config.hidden_size
+        hidden_size = self.backbone_config.hidden_size
         if self.config.projection is None:
             self.config.embedding_dim = hidden_size
             return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import torch
 from transformers import BatchEncoding, PreTrainedTokenizerBase
@@ -108,7 +108,7 @@ class BiEncoderTokenizer(LightningIRTokenizer):
             kwargs["padding"] = "max_length"
         encoding = self._encode(texts, length - num_special, **kwargs)
         if self.add_marker_tokens:
-            encoding = self._insert_marker(encoding, self.tokenizer.convert_tokens_to_ids(marker))
+            encoding = self._insert_marker(encoding, cast(int, self.tokenizer.convert_tokens_to_ids(marker)))
         if expansion:
             attend = self.attend_to_query_expanded_tokens if side == "query" else self.attend_to_doc_expanded_tokens
             encoding = self._expand(encoding, attend)

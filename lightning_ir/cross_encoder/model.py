@@ -32,12 +32,12 @@ class CrossEncoderModel(LightningIRModel):
         config: The cross-encoder's configuration (with its ``backbone_config`` set).
     """
 
-    config_class = CrossEncoderConfig
+    config_class: type[CrossEncoderConfig] = CrossEncoderConfig
     config: CrossEncoderConfig
 
     def __init__(self, config: CrossEncoderConfig, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
-        self.linear = torch.nn.Linear(config.backbone_config.hidden_size, 1, bias=config.linear_bias)
+        self.linear = torch.nn.Linear(self.backbone_config.hidden_size, 1, bias=config.linear_bias)
         self.post_init()
 
     def forward(self, encoding: BatchEncoding) -> CrossEncoderOutput:

@@ -25,8 +25,8 @@ def test_bi_encoder_on_backbone(backbone_dir: Path, tmp_path: Path) -> None:
     assert output.scores.shape == (2,)
     assert output.query_embeddings.embeddings.shape == (1, 1, 16)
     module.save_pretrained(tmp_path)
-    torch.testing.assert_close(BiEncoderModule(str(tmp_path)).score("cats and dogs", ["a cat", "a dog and a cat"]).scores,
-                               output.scores)
+    reloaded = BiEncoderModule(str(tmp_path))
+    torch.testing.assert_close(reloaded.score("cats and dogs", ["a cat", "a dog and a cat"]).scores, output.scores)
 
 
 def test_cross_encoder_on_backbone(backbone_dir: Path) -> None:
