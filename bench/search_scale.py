@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import torch
@@ -63,14 +64,20 @@ def clustered_unit_vectors(num: int, dim: int, seed: int, chunk: int = 1 << 17) 
     return vectors
 
 
-def timed(function: Callable[[], object], repeats: int) -> tuple[float, object]:
-    """Best wall time of ``repeats`` calls, and the last result."""
-    best, result = float("inf"), None
+def timed_pair(ours: Callable[[], Any], raw: Callable[[], Any], repeats: int) -> tuple[float, Any, float, Any]:
+    """Best wall times of ``ours`` and ``raw``, run alternately (fair under a fluctuating machine load).
+
+    Returns:
+        ``(ours_seconds, ours_result, raw_seconds, raw_result)``.
+    """
+    best = [float("inf"), float("inf")]
+    results: list[Any] = [None, None]
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        for slot, function in enumerate((ours, raw)):
+            start = time.perf_counter()
+            results[slot] = function()
+            best[slot] = min(best[slot], time.perf_counter() - start)
+    return best[0], results[0], best[1], results[1]
 
 
 def build(indexer: Indexer, docs: np.ndarray, batch_size: int = 1 << 16) -> Path:
@@ -100,9 +107,10 @@ def bench_exact(args: argparse.Namespace, work: Path, docs: np.ndarray, queries:
 
     flat = faiss.IndexFlatIP(docs.shape[1])
     flat.add(docs)
-    ours_s, result = timed(lambda: searcher.search(query_tensor, query_mask), args.repeats)
-    raw_s, (_, raw_ids) = timed(lambda: flat.search(queries, args.k), args.repeats)
-    ours_ids = np.array([[int(i) for i in ids] for ids in result.doc_ids])  # type: ignore[attr-defined]
+    ours_s, result, raw_s, (_, raw_ids) = timed_pair(
+        lambda: searcher.search(query_tensor, query_mask), lambda: flat.search(queries, args.k), args.repeats
+    )
+    ours_ids = np.array([[int(i) for i in ids] for ids in result.doc_ids])
     agree = float((ours_ids == raw_ids).mean())
     qps, raw_qps = len(queries) / ours_s, len(queries) / raw_s
     print(
@@ -123,18 +131,18 @@ def bench_ivf(args: argparse.Namespace, work: Path, docs: np.ndarray, queries: n
     search_config = FaissSearchConfig(k=args.k, n_probe=args.n_probe, ef_search=max(16, args.n_probe))
     searcher = search_config.searcher_class(index_dir, search_config, config)
     query_tensor, query_mask = torch.from_numpy(queries)[:, None], torch.ones(len(queries), 1, dtype=torch.bool)
-    ours_s, result = timed(lambda: searcher.search(query_tensor, query_mask), args.repeats)
-
     raw = faiss.read_index(str(index_dir / "index.faiss"))
     ivf = faiss.extract_index_ivf(raw)
     ivf.nprobe = args.n_probe
     faiss.downcast_index(ivf.quantizer).hnsw.efSearch = max(16, args.n_probe)
-    raw_s, _ = timed(lambda: raw.search(queries, args.k), args.repeats)
+    ours_s, result, raw_s, _ = timed_pair(
+        lambda: searcher.search(query_tensor, query_mask), lambda: raw.search(queries, args.k), args.repeats
+    )
     qps, raw_qps = len(queries) / ours_s, len(queries) / raw_s
     print(
         f"IVF    FaissSearcher      {qps:9.1f} q/s | raw faiss IVF     {raw_qps:9.1f} q/s | ratio {qps / raw_qps:.2f}x"
     )
-    print(f"       recall@{args.k} vs exact (n_probe={args.n_probe}): {recall(result.doc_ids, exact_ids):.4f}")  # type: ignore[attr-defined]
+    print(f"       recall@{args.k} vs exact (n_probe={args.n_probe}): {recall(result.doc_ids, exact_ids):.4f}")
 
 
 def main() -> None:
@@ -146,7 +154,7 @@ def main() -> None:
     parser.add_argument("--num-centroids", type=int, default=1024)
     parser.add_argument("--num-train", type=int, default=65_536, help="IVF training vectors (random sample)")
     parser.add_argument("--n-probe", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=2, help="timed runs per searcher; the best is reported")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per searcher; the best is reported")
     parser.add_argument("--data", choices=["random", "clustered"], default="random")
     parser.add_argument("--work-dir", type=Path, default=None, help="where indexes are written (default: a temp dir)")
     args = parser.parse_args()
@@ -157,9 +165,8 @@ def main() -> None:
     make = random_unit_vectors if args.data == "random" else clustered_unit_vectors
     docs = make(args.num_docs, args.dim, seed=0)
     queries = make(args.num_queries, args.dim, seed=1)
-    print(
-        f"{args.data}: {args.num_docs} x {args.dim} documents, {args.num_queries} queries in {time.perf_counter() - start:.1f}s"
-    )
+    elapsed = time.perf_counter() - start
+    print(f"{args.data}: {args.num_docs} x {args.dim} documents, {args.num_queries} queries in {elapsed:.1f}s")
     with tempfile.TemporaryDirectory(dir=args.work_dir) as work:
         exact_ids = bench_exact(args, Path(work), docs, queries, faiss)
         print(f"peak memory after exact: {peak_memory_gib():.2f} GiB")

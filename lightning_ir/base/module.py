@@ -150,7 +150,7 @@ class LightningIRModule(LightningModule):
             raise ValueError(f"{type(self).__name__}: no loss_functions to train with; pass loss_functions=[...]")
         output = self.forward(batch)
         losses = self.compute_losses(batch, output, gather=True)
-        total = torch.stack([weight * losses[name] for name, (_, weight) in zip(losses, self.loss_functions)]).sum()
+        total = torch.stack([weight * losses[name] for name, (_, weight) in zip(losses, self.loss_functions, strict=False)]).sum()
         batch_size = len(batch.queries)
         self.log_dict({f"train/{name}": value.detach() for name, value in losses.items()}, batch_size=batch_size)
         self.log("loss", total.detach(), prog_bar=True, batch_size=batch_size)
@@ -167,7 +167,7 @@ class LightningIRModule(LightningModule):
         """
         losses: dict[str, Any] = {}
         in_batch_output: LightningIROutput | None = None
-        for name, (loss_function, _) in zip(_loss_names(self.loss_functions), self.loss_functions):
+        for name, (loss_function, _) in zip(_loss_names(self.loss_functions), self.loss_functions, strict=False):
             if isinstance(loss_function, InBatchLossFunction):
                 if in_batch_output is None:
                     in_batch_output = self._in_batch_output(output, batch, gather)
@@ -236,7 +236,7 @@ class LightningIRModule(LightningModule):
             record.add_scores(type(self).__name__, batch, output)
         if "loss" in self.evaluation_metrics and getattr(batch, "targets", None) is not None and self.loss_functions:
             losses = self.compute_losses(batch, output, gather=False)  # type: ignore[arg-type]
-            total = sum(weight * float(losses[name]) for name, (_, weight) in zip(losses, self.loss_functions))
+            total = sum(weight * float(losses[name]) for name, (_, weight) in zip(losses, self.loss_functions, strict=False))
             record.loss_sum += total * len(batch.queries)
             record.loss_count += len(batch.queries)
         return output
@@ -382,7 +382,7 @@ class _ValidationRecord:
             )
         scores = output.scores.detach().float().cpu().view(-1).tolist()
         position = 0
-        for query_id, query_doc_ids in zip(query_ids, doc_ids):
+        for query_id, query_doc_ids in zip(query_ids, doc_ids, strict=False):
             ranking = self.run.setdefault(str(query_id), {})
             for doc_id in query_doc_ids:
                 ranking[str(doc_id)] = scores[position]

@@ -120,7 +120,7 @@ def test_validation_metrics_are_computed_over_the_whole_set(
     qrels = {}
     for sample in run_dataset:
         scores = module.score(sample.query, list(sample.docs)).scores.tolist()
-        run[sample.query_id] = dict(zip(sample.doc_ids, scores))
+        run[sample.query_id] = dict(zip(sample.doc_ids, scores, strict=False))
         qrels[sample.query_id] = {q["doc_id"]: q["relevance"] for q in sample.qrels or []}
     expected = ir_measures.calc_aggregate([ir_measures.parse_measure("nDCG@10"), ir_measures.RR], qrels, run)
     assert metrics["run/nDCG@10"].item() == pytest.approx(expected[ir_measures.parse_measure("nDCG@10")], abs=1e-5)
