@@ -258,7 +258,8 @@ def sentence_transformers_throughput(args: argparse.Namespace, data: dict[str, A
     timer = Timer()
     training_args = SentenceTransformerTrainingArguments(
         output_dir=str(output_dir), per_device_train_batch_size=args.batch_size, max_steps=steps,
-        learning_rate=args.lr, warmup_steps=max(1, steps // 10), report_to="none", save_strategy="no", logging_strategy="no",
+        learning_rate=args.lr, warmup_steps=max(1, steps // 10), report_to="none", save_strategy="no",
+        logging_strategy="no",
         use_cpu=True, seed=args.seed, dataloader_drop_last=True,
     )
     trainer = SentenceTransformerTrainer(

@@ -36,7 +36,7 @@ def write_collection(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     topics = [topic for topic, _ in TOPICS]
     docs = [f"d-{topic}\t{text}" for topic, text in TOPICS]
-    docs += [f"d-{topic}-x\tnotes about {topics[(i + 3) % len(topics)]} and other things" for i, topic in enumerate(topics)]
+    docs += [f"d-{topic}-x\tnotes about {topics[(i + 3) % 8]} and other things" for i, topic in enumerate(topics)]
     (directory / "docs.tsv").write_text("\n".join(docs) + "\n")
     (directory / "queries.tsv").write_text("".join(f"q-{topic}\t{QUERIES[topic]}\n" for topic in topics))
     (directory / "qrels.txt").write_text("".join(f"q-{topic} 0 d-{topic} 1\n" for topic in topics))

@@ -62,7 +62,9 @@ def test_every_config_file_is_exercised() -> None:
 @pytest.mark.parametrize(
     ("recipe", "optimizer", "scheduler"), _combinations(), ids=[c[0].stem for c in _combinations()]
 )
-def test_every_recipe_fits_with_a_tiny_model(recipe: Path, optimizer: Path, scheduler: Path, test_overrides: Path) -> None:
+def test_every_recipe_fits_with_a_tiny_model(
+    recipe: Path, optimizer: Path, scheduler: Path, test_overrides: Path
+) -> None:
     args = ["fit"] + [f"--config={path}" for path in (recipe, optimizer, scheduler, test_overrides)]
     cli = LightningIRCLI(args=args)
     spec = yaml.safe_load(recipe.read_text())["model"]

@@ -6,7 +6,7 @@ import inspect
 from typing import Any, cast
 
 import torch
-from transformers import AutoConfig, AutoModelForMaskedLM, PretrainedConfig, PreTrainedModel
+from transformers import AutoModelForMaskedLM, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutput
 from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING, MODEL_MAPPING
 
@@ -21,11 +21,6 @@ def _encoder_class(config: PretrainedConfig) -> type[PreTrainedModel]:
     if type(config) not in MODEL_MAPPING:
         raise ValueError(f"No Hugging Face AutoModel is registered for backbone model type {config.model_type!r}")
     return cast(type[PreTrainedModel], MODEL_MAPPING[type(config)])
-
-
-def backbone_config_from_pretrained(model_name_or_path: str, **kwargs: Any) -> PretrainedConfig:
-    """Load a backbone's config (never runs remote code unless ``trust_remote_code=True`` is passed)."""
-    return AutoConfig.from_pretrained(model_name_or_path, **kwargs)
 
 
 def build_backbone(config: PretrainedConfig) -> PreTrainedModel:

@@ -150,7 +150,8 @@ class LightningIRModule(LightningModule):
             raise ValueError(f"{type(self).__name__}: no loss_functions to train with; pass loss_functions=[...]")
         output = self.forward(batch)
         losses = self.compute_losses(batch, output, gather=True)
-        total = torch.stack([weight * losses[name] for name, (_, weight) in zip(losses, self.loss_functions, strict=False)]).sum()
+        weights = [weight for _, weight in self.loss_functions]
+        total = torch.stack([weight * value for weight, value in zip(weights, losses.values(), strict=True)]).sum()
         batch_size = len(batch.queries)
         self.log_dict({f"train/{name}": value.detach() for name, value in losses.items()}, batch_size=batch_size)
         self.log("loss", total.detach(), prog_bar=True, batch_size=batch_size)
@@ -236,7 +237,8 @@ class LightningIRModule(LightningModule):
             record.add_scores(type(self).__name__, batch, output)
         if "loss" in self.evaluation_metrics and getattr(batch, "targets", None) is not None and self.loss_functions:
             losses = self.compute_losses(batch, output, gather=False)  # type: ignore[arg-type]
-            total = sum(weight * float(losses[name]) for name, (_, weight) in zip(losses, self.loss_functions, strict=False))
+            weights = [weight for _, weight in self.loss_functions]
+            total = sum(weight * float(value) for weight, value in zip(weights, losses.values(), strict=True))
             record.loss_sum += total * len(batch.queries)
             record.loss_count += len(batch.queries)
         return output
@@ -409,7 +411,7 @@ class _ValidationRecord:
         if not measures or not self.run:
             return values
         if not any(self.qrels.values()):
-            warnings.warn(f"validation set {dataset_name} has no qrels; {list(measures)} are not computed", stacklevel=3)
+            warnings.warn(f"validation set {dataset_name} has no qrels; {list(measures)} not computed", stacklevel=3)
             return values
         results = ir_measures.calc_aggregate(list(measures.values()), self.qrels, self.run)
         for metric, measure in measures.items():

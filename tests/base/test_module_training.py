@@ -107,7 +107,8 @@ def test_validation_metrics_are_computed_over_the_whole_set(
     tiny_bert_dir: Path, collection: Path, tmp_path: Path
 ) -> None:
     seed_everything(0)
-    module = BiEncoderModule(str(tiny_bert_dir), loss_functions=[RankNet()], evaluation_metrics=["nDCG@10", "RR", "loss"])
+    metrics = ["nDCG@10", "RR", "loss"]
+    module = BiEncoderModule(str(tiny_bert_dir), loss_functions=[RankNet()], evaluation_metrics=metrics)
     run_dataset = RunDataset(str(collection / "run.run"), dataset_id=str(collection))
     tuples = TupleDataset(str(collection))
     data = LightningIRDataModule(inference_batch_size=3, inference_datasets=[run_dataset, tuples])
