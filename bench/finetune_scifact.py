@@ -241,16 +241,18 @@ def sentence_transformers_throughput(args: argparse.Namespace, data: dict[str, A
     model = SentenceTransformer(MODEL, device="cpu")
     model.max_seq_length = args.train_doc_length
 
+    warmup_steps = args.warmup_steps
+
     class Timer(TrainerCallback):
         start: float | None = None
         end = 0.0
         steps = 0
 
-        def on_step_begin(self, training_args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            if state.global_step == args.warmup_steps and self.start is None:
+        def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if state.global_step == warmup_steps and self.start is None:
                 self.start = time.perf_counter()
 
-        def on_step_end(self, training_args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             if self.start is not None:
                 self.steps += 1
                 self.end = time.perf_counter()

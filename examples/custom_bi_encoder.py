@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined"
 """The custom bi-encoder of the guide "Build A Custom Model" (docs: howto-custom-model.rst), runnable as is.
 
 It adds a linear layer on top of the backbone's token embeddings, registers the model with the Hugging Face Auto

@@ -10,6 +10,7 @@ from .bi_encoder import (
     BiEncoderTokenizer,
     ScoringFunction,
 )
+from .cli import LightningIRCLI
 from .cross_encoder import (
     CrossEncoderConfig,
     CrossEncoderModel,
@@ -56,6 +57,7 @@ from .schedulers import (
     LinearLRSchedulerWithLinearWarmup,
     WarmupLRScheduler,
 )
+from .trainer import LightningIRTrainer
 
 register_builtin_models()
 
@@ -90,6 +92,7 @@ __all__ = [
     "KLDivergence",
     "L1Regularization",
     "L2Regularization",
+    "LightningIRCLI",
     "LightningIRCollator",
     "LightningIRConfig",
     "LightningIRDataModule",
@@ -97,6 +100,7 @@ __all__ = [
     "LightningIRModule",
     "LightningIROutput",
     "LightningIRTokenizer",
+    "LightningIRTrainer",
     "LinearLRSchedulerWithLinearWarmup",
     "LocalizedContrastiveEstimation",
     "QueryDataset",

@@ -73,7 +73,7 @@ class LightningIRCLI(LightningCLI):
         if lr_scheduler is None:
             return optimizer
         if isinstance(lr_scheduler, ReduceLROnPlateau):
-            scheduler_config = {"scheduler": lr_scheduler, "monitor": lr_scheduler.monitor}
+            scheduler_config = {"scheduler": lr_scheduler, "monitor": getattr(lr_scheduler, "monitor", None)}
             return {"optimizer": optimizer, "lr_scheduler": scheduler_config}
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 TOPICS = [
     ("apple", "apples are red fruit that grow on trees in orchards"),
@@ -53,9 +54,9 @@ def write_collection(directory: Path) -> Path:
     return directory
 
 
-def quiet_trainer_kwargs(root: Path, **overrides: object) -> dict[str, object]:
+def quiet_trainer_kwargs(root: Path, **overrides: Any) -> dict[str, Any]:
     """Trainer arguments for fast, quiet test runs (CPU, no logger, no progress bar, no summary)."""
-    kwargs: dict[str, object] = {
+    kwargs: dict[str, Any] = {
         "accelerator": "cpu",
         "devices": 1,
         "default_root_dir": str(root),

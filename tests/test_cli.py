@@ -31,7 +31,8 @@ def test_overrides(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path
     """A last --config that swaps in the tiny backbone and the local collection (test-only)."""
     root = tmp_path_factory.mktemp("cli")
     collection = write_collection(root / "collection")
-    run = {"class_path": "lightning_ir.data.RunDataset", "init_args": {"run_path_or_id": str(collection / "run.run")}}
+    run_args = {"run_path_or_id": str(collection / "run.run"), "dataset_id": str(collection)}
+    run = {"class_path": "lightning_ir.data.RunDataset", "init_args": run_args}
     overrides = {
         "model": {"init_args": {"model_name_or_path": str(tiny_bert_dir)}},
         "data": {
@@ -47,7 +48,6 @@ def test_overrides(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path
         },
         "trainer": {"fast_dev_run": True, "default_root_dir": str(root / "logs"), "enable_progress_bar": False},
     }
-    run["init_args"]["dataset_id"] = str(collection)
     path = root / "test-overrides.yaml"
     path.write_text(yaml.safe_dump(overrides))
     return path

@@ -18,24 +18,9 @@ from lightning_ir import BiEncoderModule, CrossEncoderModule
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO_ROOT / "examples"
-GUIDE_NAMES = {  # names the guide imports from lightning_ir and where they live
-    "LightningIRDataModule": "lightning_ir.data",
-    "TupleDataset": "lightning_ir.data",
-    "RankNet": "lightning_ir.loss",
-    "LightningIRTrainer": "lightning_ir.trainer",
-}
-MISSING_EXPORTS = sorted(name for name in GUIDE_NAMES if not hasattr(lightning_ir, name))
-# Until lightning_ir/__init__.py exports every name the guide imports, the examples run with those names attached to
-# the package from their submodules (test_guide_names_are_exported reports the gap).
-RUNNER = (
-    "import importlib, runpy, sys, lightning_ir\n"
-    f"for name, module in {GUIDE_NAMES!r}.items():\n"
-    "    if not hasattr(lightning_ir, name):\n"
-    "        setattr(lightning_ir, name, getattr(importlib.import_module(module), name))\n"
-    "path = sys.argv[1]\n"
-    "sys.argv = sys.argv[1:]\n"
-    "runpy.run_path(path, run_name='__main__')\n"
-)
+GUIDE_NAMES = ["LightningIRDataModule", "TupleDataset", "RankNet", "LightningIRTrainer", "BiEncoderModel",
+               "BiEncoderOutput", "CrossEncoderModel", "CrossEncoderOutput", "BiEncoderTokenizer",
+               "CrossEncoderTokenizer", "CrossEncoderConfig", "BiEncoderModule", "CrossEncoderModule"]
 QUERIES = ["which fruit grows on orchard trees", "large body of salt water"]
 DOCS = [["apples grow on trees", "a guitar has strings"], ["the ocean is salty", "coffee is hot"]]
 
@@ -56,9 +41,7 @@ def _run_example(name: str, backbone: Path, cwd: Path) -> Path:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error", "LIGHTNING_IR_MAX_STEPS": "3"}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")])
     script = str(EXAMPLES / f"{name}.py")
-    command = [sys.executable, "-c", RUNNER, script, str(backbone)] if MISSING_EXPORTS else [sys.executable, script]
-    if not MISSING_EXPORTS:
-        command.append(str(backbone))
+    command = [sys.executable, script, str(backbone)]
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "`max_steps=3` reached" in result.stderr
@@ -67,9 +50,8 @@ def _run_example(name: str, backbone: Path, cwd: Path) -> Path:
     return hf_dirs[0]
 
 
-@pytest.mark.xfail(bool(MISSING_EXPORTS), reason=f"lightning_ir does not export {MISSING_EXPORTS} yet", strict=True)
 def test_guide_names_are_exported() -> None:
-    assert not MISSING_EXPORTS
+    assert [name for name in GUIDE_NAMES if not hasattr(lightning_ir, name)] == []
 
 
 @pytest.mark.parametrize(

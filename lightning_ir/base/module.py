@@ -76,7 +76,7 @@ class LightningIRModule(LightningModule):
     def _match_vocabulary(self) -> None:
         """Grow the backbone's embeddings when the tokenizer added tokens (e.g. marker tokens)."""
         num_tokens = len(self.tokenizer)
-        if num_tokens > self.model.backbone.get_input_embeddings().num_embeddings:
+        if num_tokens > self.model.backbone.get_input_embeddings().num_embeddings:  # type: ignore[operator]
             self.model.backbone.resize_token_embeddings(num_tokens)
             self.config.backbone_config = self.model.backbone.config
 
@@ -296,7 +296,7 @@ class LightningIRModule(LightningModule):
         doc_lists = [list(docs)] if docs and isinstance(docs[0], str) else [list(group) for group in docs]
         if len(doc_lists) != len(query_list):
             raise ValueError(f"score: {len(query_list)} queries but {len(doc_lists)} lists of documents")
-        batch = _ScoreBatch(queries=query_list, docs=doc_lists)
+        batch = _ScoreBatch(queries=query_list, docs=doc_lists)  # type: ignore[arg-type]
         with torch.no_grad():
             return self.forward(batch)
 
@@ -448,7 +448,8 @@ def _dataset_name(dataset: Any) -> str | None:
 def _collect_rng_states() -> dict[str, Any]:
     """The random number generator states, as tensors and plain values (loadable with ``weights_only=True``)."""
     name, keys, position, has_gauss, cached_gaussian = np.random.get_state()  # type: ignore[misc]
-    numpy_state = (name, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached_gaussian))
+    numpy_keys = torch.from_numpy(np.asarray(keys, dtype=np.int64))
+    numpy_state = (name, numpy_keys, int(position), int(has_gauss), float(cached_gaussian))
     states: dict[str, Any] = {"torch": torch.get_rng_state(), "numpy": numpy_state, "python": random.getstate()}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         states["cuda"] = torch.cuda.get_rng_state_all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import torch
 import torch.nn.functional as F
@@ -91,12 +91,13 @@ class BiEncoderModule(LightningIRModule):
             return docs
         embeddings, mask = docs.embeddings, docs.scoring_mask
         num_docs, seq_len = embeddings.shape[:2]
-        shapes = self.all_gather(torch.tensor([num_docs, seq_len], device=embeddings.device)).view(-1, 2)
+        shapes = cast(torch.Tensor, self.all_gather(torch.tensor([num_docs, seq_len], device=embeddings.device)))
+        shapes = shapes.view(-1, 2)
         max_docs, max_len = (int(value) for value in shapes.max(dim=0).values)
         padded = F.pad(embeddings, (0, 0, 0, max_len - seq_len, 0, max_docs - num_docs))
         padded_mask = F.pad(mask.to(torch.uint8), (0, max_len - seq_len, 0, max_docs - num_docs))
-        all_embeddings = self.all_gather(padded.detach())
-        all_masks = self.all_gather(padded_mask)
+        all_embeddings = cast(torch.Tensor, self.all_gather(padded.detach()))
+        all_masks = cast(torch.Tensor, self.all_gather(padded_mask))
         rank = self.global_rank
         others = [r for r in range(shapes.shape[0]) if r != rank]
         gathered = torch.cat([padded[:num_docs]] + [all_embeddings[r, : int(shapes[r, 0])] for r in others])

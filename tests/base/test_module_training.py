@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import ir_measures
 import pytest
@@ -97,7 +98,8 @@ def test_lr_scheduler_gets_num_training_steps_from_max_steps(
     trainer.fit(module, data)
     config = trainer.lr_scheduler_configs[0]
     assert config.interval == "step"
-    assert config.scheduler.num_training_steps == 5
+    scheduler: Any = config.scheduler
+    assert scheduler.num_training_steps == 5
     # warmup to 0.1 after 1 step, then linear decay reaching 0 at step 5
     assert config.scheduler.get_last_lr() == [0.0]
     assert config.scheduler.last_epoch == 5
@@ -107,8 +109,8 @@ def test_validation_metrics_are_computed_over_the_whole_set(
     tiny_bert_dir: Path, collection: Path, tmp_path: Path
 ) -> None:
     seed_everything(0)
-    metrics = ["nDCG@10", "RR", "loss"]
-    module = BiEncoderModule(str(tiny_bert_dir), loss_functions=[RankNet()], evaluation_metrics=metrics)
+    names = ["nDCG@10", "RR", "loss"]
+    module = BiEncoderModule(str(tiny_bert_dir), loss_functions=[RankNet()], evaluation_metrics=names)
     run_dataset = RunDataset(str(collection / "run.run"), dataset_id=str(collection))
     tuples = TupleDataset(str(collection))
     data = LightningIRDataModule(inference_batch_size=3, inference_datasets=[run_dataset, tuples])
@@ -119,7 +121,7 @@ def test_validation_metrics_are_computed_over_the_whole_set(
     # expected: score every run entry, evaluate the whole run once
     run: dict[str, dict[str, float]] = {}
     qrels = {}
-    for sample in run_dataset:
+    for sample in (run_dataset[i] for i in range(len(run_dataset))):
         scores = module.score(sample.query, list(sample.docs)).scores.tolist()
         run[sample.query_id] = dict(zip(sample.doc_ids, scores, strict=False))
         qrels[sample.query_id] = {q["doc_id"]: q["relevance"] for q in sample.qrels or []}
