@@ -151,18 +151,10 @@ def evaluate(module: Any, data: dict[str, Any], max_docs: int | None, batch_size
 
 
 def make_loss(scale: float) -> Any:
+    """In-batch cross entropy on ``scale * cosine``, as sentence-transformers' MultipleNegativesRankingLoss."""
     from lightning_ir.loss import InBatchCrossEntropy
 
-    class ScaledInBatchCrossEntropy(InBatchCrossEntropy):
-        """In-batch cross entropy on ``scale * cosine`` (sentence-transformers' MultipleNegativesRankingLoss)."""
-
-        def __init__(self) -> None:
-            super().__init__(pos_sampling_technique="first", neg_sampling_technique="all")
-
-        def compute_loss(self, output: Any, batch: Any) -> Any:
-            return super().compute_loss(type(output)(scores=output.scores * scale), batch)
-
-    return ScaledInBatchCrossEntropy()
+    return InBatchCrossEntropy(pos_sampling_technique="first", neg_sampling_technique="all", temperature=1 / scale)
 
 
 def train_lightning_ir(args: argparse.Namespace, collection: str, max_steps: int, model_dir: Path) -> tuple[Any, float]:

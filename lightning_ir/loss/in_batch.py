@@ -62,6 +62,7 @@ class InBatchCrossEntropy(InBatchLossFunction):
         pos_sampling_technique: PositiveSamplingTechnique = "all",
         neg_sampling_technique: NegativeSamplingTechnique = "all",
         max_num_neg_samples: int | None = None,
+        temperature: float = 1.0,
     ) -> None:
         """Create the loss.
 
@@ -69,9 +70,11 @@ class InBatchCrossEntropy(InBatchLossFunction):
             pos_sampling_technique: Which own documents are positives: ``"all"`` (``target > 0``) or ``"first"``.
             neg_sampling_technique: Which columns are negatives: ``"all"``, ``"first"`` or ``"all_and_non_first"``.
             max_num_neg_samples: Keep at most this many randomly drawn negatives per query; None keeps all.
+            temperature: Scores are divided by it before the softmax; cosine-similarity models train well with
+                about 0.05 (sentence-transformers' MultipleNegativesRankingLoss uses a scale of 20).
 
         Raises:
-            ValueError: If a technique is unknown or ``max_num_neg_samples`` is not positive.
+            ValueError: If a technique is unknown, ``max_num_neg_samples`` or ``temperature`` is not positive.
         """
         if pos_sampling_technique not in ("all", "first"):
             raise ValueError(
@@ -84,6 +87,9 @@ class InBatchCrossEntropy(InBatchLossFunction):
             )
         if max_num_neg_samples is not None and max_num_neg_samples <= 0:
             raise ValueError(f"InBatchCrossEntropy: max_num_neg_samples must be > 0, got {max_num_neg_samples}")
+        if temperature <= 0:
+            raise ValueError(f"InBatchCrossEntropy: temperature must be > 0, got {temperature}")
+        self.temperature = temperature
         self.pos_sampling_technique = pos_sampling_technique
         self.neg_sampling_technique = neg_sampling_technique
         self.max_num_neg_samples = max_num_neg_samples
@@ -181,6 +187,7 @@ class InBatchCrossEntropy(InBatchLossFunction):
             ValueError: If the batch has no positive at all.
         """
         scores, num_docs = self.process_scores(output, batch)
+        scores = scores / self.temperature
         positives = self.positive_mask(scores, num_docs, batch)
         if not bool(positives.any()):
             raise ValueError(

@@ -123,3 +123,14 @@ def test_invalid_arguments_are_rejected() -> None:
         InBatchCrossEntropy(neg_sampling_technique="random")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_num_neg_samples"):
         InBatchCrossEntropy(max_num_neg_samples=0)
+
+
+def test_temperature_divides_the_scores() -> None:
+    scores = torch.tensor([[0.2, 0.1], [0.0, 0.3]])
+    batch = SimpleNamespace(docs=[["p"], ["p"]], targets=torch.tensor([1.0, 1.0]))
+    loss = InBatchCrossEntropy(pos_sampling_technique="first", temperature=0.1)
+    value = loss.compute_loss(SimpleNamespace(scores=scores), batch).item()
+    expected = (-math.log(math.exp(2) / (math.exp(2) + math.exp(1))) - math.log(math.exp(3) / (math.exp(3) + 1))) / 2
+    assert abs(value - expected) < 1e-5
+    with pytest.raises(ValueError, match="temperature"):
+        InBatchCrossEntropy(temperature=0)
