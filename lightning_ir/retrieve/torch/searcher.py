@@ -10,8 +10,8 @@ from ..base.scoring import doc_offsets, score_documents
 from ..base.searcher import Searcher
 from ..base.top_k import RunningTopK
 
-BLOCK_ELEMENTS = 1 << 26
-"""Largest score block (queries x documents x padded doc length) computed at once, in elements (256 MiB)."""
+BLOCK_ELEMENTS = 1 << 24
+"""Largest score block (queries x documents x padded doc length) computed at once, in elements (64 MiB)."""
 
 
 class TorchDenseSearcher(Searcher):
