@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
+from ..retrieve.base.scoring import aggregate_query_tokens
 from .config import BiEncoderConfig
 from .embedding import BiEncoderEmbedding
 
@@ -57,9 +58,8 @@ class ScoringFunction(torch.nn.Module):
         if query.shape[1] == 1 and doc.shape[1] == 1:
             return query[:, 0] @ doc[:, 0].T
         similarities = torch.einsum("qsd,ktd->qkst", query, doc)
-        query_mask = query_embeddings.scoring_mask[:, None, :].expand(-1, doc.shape[0], -1)
         doc_mask = doc_embeddings.scoring_mask[None, :, None, :]
-        return self._aggregate(similarities, query_mask, doc_mask)
+        return self._aggregate(similarities, query_embeddings.scoring_mask, doc_mask)
 
     def _prepare(self, embeddings: torch.Tensor) -> torch.Tensor:
         if self.similarity_function == "cosine":
@@ -67,22 +67,24 @@ class ScoringFunction(torch.nn.Module):
         return embeddings
 
     def _aggregate(self, similarities: torch.Tensor, query_mask: torch.Tensor, doc_mask: torch.Tensor) -> torch.Tensor:
-        """MaxSim over document vectors (last dim), then aggregation over query vectors."""
+        """MaxSim over document vectors, then aggregation over query vectors.
+
+        Args:
+            similarities: ``(queries, [docs,] query_tokens, doc_tokens)``.
+            query_mask: ``(queries, query_tokens)``.
+            doc_mask: Broadcastable to ``similarities``.
+
+        Returns:
+            ``(queries,)`` or ``(queries, docs)`` scores.
+        """
         lowest = torch.finfo(similarities.dtype).min
         per_query_token = similarities.masked_fill(~doc_mask.bool(), lowest).amax(dim=-1)
-        mask = query_mask.bool()
         if per_query_token.shape[-1] == 1:
             return per_query_token[..., 0]
-        if self.aggregation_function == "max":
-            return per_query_token.masked_fill(~mask, lowest).amax(dim=-1)
-        weights = mask.to(per_query_token.dtype)
-        if self.aggregation_function == "harmonic_mean":
-            inverse = torch.where(mask, 1 / per_query_token, torch.zeros_like(per_query_token))
-            return weights.sum(-1) / inverse.sum(-1)
-        total = (per_query_token * weights).sum(dim=-1)
-        if self.aggregation_function == "mean":
-            return total / weights.sum(dim=-1).clamp(min=1)
-        return total
+        paired = per_query_token.dim() == 2
+        token_scores = per_query_token.unsqueeze(-1) if paired else per_query_token.transpose(1, 2)
+        scores = aggregate_query_tokens(token_scores, query_mask.bool(), self.aggregation_function)
+        return scores[:, 0] if paired else scores
 
 
 def _docs_per_query(num_queries: int, total_docs: int, num_docs: Sequence[int] | int | None) -> torch.Tensor:
