@@ -324,6 +324,7 @@ def main(argv: list[str] | None = None) -> None:
           f"(ratio {results['throughput_ratio_lightning_ir_over_st'] or float('nan'):.2f}), batch {args.batch_size}")
     print(json.dumps(results, indent=2))
     if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=2))
 
 

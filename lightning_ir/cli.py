@@ -17,13 +17,16 @@ from .trainer import LightningIRTrainer
 SUBCOMMANDS: dict[str, set[str]] = {
     "fit": {"model", "train_dataloaders", "val_dataloaders", "datamodule"},
     "validate": {"model", "dataloaders", "datamodule"},
+    "index": {"model", "dataloaders", "datamodule"},
+    "search": {"model", "dataloaders", "datamodule"},
+    "re_rank": {"model", "dataloaders", "datamodule"},
 }
 """The subcommands and the ``LightningIRTrainer`` method arguments each one leaves out of the command line (they
 come from ``model``/``data``). A stage added to the trainer becomes a subcommand by adding it here."""
 
 
 class LightningIRCLI(LightningCLI):
-    """The ``lightning-ir`` command line: ``lightning-ir fit --config a.yaml --config b.yaml``.
+    """The ``lightning-ir`` command line: ``lightning-ir fit|index|search|re_rank --config a.yaml --config b.yaml``.
 
     A recipe is LightningCLI YAML: ``model`` (a :class:`LightningIRModule` subclass by ``class_path``/``init_args``),
     ``data`` (a :class:`LightningIRDataModule`), ``trainer`` (:class:`LightningIRTrainer` arguments, ``callbacks``
@@ -31,8 +34,11 @@ class LightningIRCLI(LightningCLI):
     Several ``--config`` files are merged in order; any value can be overridden on the command line
     (``--trainer.max_steps 100``). Learning-rate schedulers are stepped after every optimiser step.
 
+    ``index``, ``search`` and ``re_rank`` run the trainer's stages of the same names; their callbacks
+    (``IndexCallback``, ``SearchCallback``, ``ReRankCallback``) go in ``trainer.callbacks``. See ``configs/``.
+
     Everything it does is also a few lines of Python: build the module, ``module.set_optimizer(...)``, the data
-    module and ``LightningIRTrainer(...).fit(module, datamodule)``.
+    module and ``LightningIRTrainer(...).fit(module, datamodule)`` (or ``.index``, ``.search``, ``.re_rank``).
 
     Args:
         model_class: Base class of the models accepted.

@@ -4,15 +4,36 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from lightning_ir.callbacks import IndexCallback, ReRankCallback, SearchCallback
 from lightning_ir.cli import LightningIRCLI, main
+from lightning_ir.retrieve import read_metadata
+from lightning_ir.trainer import LightningIRTrainer
 from tests.fixtures import write_collection
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-FIT_RECIPES = sorted(path for path in CONFIGS.glob("*.yaml") if "model" in yaml.safe_load(path.read_text()))
+INFERENCE_SUBCOMMANDS = ("index", "search", "re_rank")
+"""In running order: index recipes first (search recipes read their indexes)."""
+
+
+def _subcommand(recipe: Path) -> str | None:
+    """The inference subcommand a recipe is for, by its name (``index-*``, ``search-*``, ``re-rank-*``)."""
+    return next((c for c in INFERENCE_SUBCOMMANDS if recipe.name.startswith(c.replace("_", "-") + "-")), None)
+
+
+INFERENCE_RECIPES = sorted(
+    (path for path in CONFIGS.glob("*.yaml") if _subcommand(path) is not None),
+    key=lambda path: (INFERENCE_SUBCOMMANDS.index(str(_subcommand(path))), path.name),
+)
+FIT_RECIPES = sorted(
+    path
+    for path in CONFIGS.glob("*.yaml")
+    if "model" in yaml.safe_load(path.read_text()) and path not in INFERENCE_RECIPES
+)
 OPTIMIZERS = sorted(path for path in CONFIGS.glob("*.yaml") if "optimizer" in yaml.safe_load(path.read_text()))
 SCHEDULERS = sorted(path for path in CONFIGS.glob("*.yaml") if "lr_scheduler" in yaml.safe_load(path.read_text()))
 
@@ -54,9 +75,54 @@ def test_overrides(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path
 
 
 def test_every_config_file_is_exercised() -> None:
-    used = {path for combination in _combinations() for path in combination}
+    used = {path for combination in _combinations() for path in combination} | set(INFERENCE_RECIPES)
     assert FIT_RECIPES and OPTIMIZERS and SCHEDULERS
+    assert {_subcommand(recipe) for recipe in INFERENCE_RECIPES} == set(INFERENCE_SUBCOMMANDS)
     assert used == set(CONFIGS.glob("*.yaml"))
+
+
+def _local_dataset(entry: dict[str, Any], collection: Path) -> dict[str, Any]:
+    """The recipe's dataset entry pointed at the local collection (same class)."""
+    name = entry["class_path"].rsplit(".", 1)[1]
+    init_args = {
+        "DocDataset": {"doc_dataset": str(collection)},
+        "QueryDataset": {"query_dataset": str(collection)},
+        "RunDataset": {"run_path_or_id": str(collection / "run.run"), "dataset_id": str(collection)},
+    }[name]
+    return {"class_path": entry["class_path"], "init_args": init_args}
+
+
+def test_inference_recipes_run_with_a_tiny_model(
+    tmp_path: Path, tiny_bert_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each index/search/re-rank recipe runs unchanged but for the model and the data (the recipes' relative index
+    and run paths land in a temporary working directory)."""
+    collection = write_collection(tmp_path / "collection")
+    monkeypatch.chdir(tmp_path)
+    for recipe in INFERENCE_RECIPES:
+        spec = yaml.safe_load(recipe.read_text())
+        overrides: dict[str, Any] = {"model": {"init_args": {"model_name_or_path": str(tiny_bert_dir)}}}
+        datasets = [_local_dataset(entry, collection) for entry in spec["data"]["init_args"]["inference_datasets"]]
+        overrides["data"] = {"init_args": {"inference_datasets": datasets, "inference_batch_size": 3}}
+        override_path = tmp_path / f"override-{recipe.name}"
+        override_path.write_text(yaml.safe_dump(overrides))
+        subcommand = str(_subcommand(recipe))
+        cli = LightningIRCLI(args=[subcommand, f"--config={recipe}", f"--config={override_path}",
+                                   "--trainer.enable_progress_bar=false"])
+        assert isinstance(cli.trainer, LightningIRTrainer)
+        if subcommand == "index":
+            (indexer,) = [callback for callback in cli.trainer.callbacks if isinstance(callback, IndexCallback)]
+            assert not indexer.index_dir.is_absolute() and read_metadata(indexer.index_dir).num_docs == 16
+        else:
+            writer_type = SearchCallback if subcommand == "search" else ReRankCallback
+            (writer,) = [callback for callback in cli.trainer.callbacks if isinstance(callback, writer_type)]
+            run_file = writer.run_paths[0]
+            assert run_file.is_relative_to(Path(spec["trainer"]["callbacks"][0]["init_args"]["save_dir"]))
+            lines = run_file.read_text().splitlines()
+            assert len({line.split()[0] for line in lines}) == 8 and all(len(line.split()) == 6 for line in lines)
+            out = capsys.readouterr().out
+            for metric in spec["model"]["init_args"]["evaluation_metrics"]:
+                assert metric in out
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import torch
 from lightning import LightningModule
 from transformers import BatchEncoding
 
+from ..data.batches import IndexBatch, SearchBatch
 from ..loss.base import InBatchLossFunction, LossFunction
 from .config import LightningIRConfig
 from .model import LightningIRModel
@@ -72,6 +74,10 @@ class LightningIRModule(LightningModule):
         self._optimizer: tuple[type[torch.optim.Optimizer], dict[str, Any]] | None = None
         self._lr_scheduler: tuple[type[torch.optim.lr_scheduler.LRScheduler], dict[str, Any]] | None = None
         self._validation_records: dict[int, _ValidationRecord] = {}
+        self._test_records: dict[int, _ValidationRecord] = {}
+        self._test_times: dict[int, float] = {}
+        self._test_clock = 0.0
+        self.inference_summaries: list[InferenceSummary] = []
 
     def _match_vocabulary(self) -> None:
         """Grow the backbone's embeddings when the tokenizer added tokens (e.g. marker tokens)."""
@@ -258,18 +264,79 @@ class LightningIRModule(LightningModule):
 
     def _validation_dataset_names(self) -> dict[int, str]:
         """Readable names of the validation sets: the dataset id, or a run file's name without its suffix."""
-        loaders = self.trainer.val_dataloaders
-        if loaders is None:
-            return {}
-        if not isinstance(loaders, Sequence):
-            loaders = list(loaders.values()) if isinstance(loaders, Mapping) else [loaders]
-        names: dict[int, str] = {}
-        for index, loader in enumerate(loaders):
-            name = _dataset_name(getattr(loader, "dataset", None)) or f"val_{index}"
-            if name in names.values():
-                name = f"{name}_{index}"
-            names[index] = name
-        return names
+        return _loader_names(self.trainer.val_dataloaders, "val")
+
+    # ----------------------------------------------------------------------------------------------------------------
+    # Inference: indexing, search and re-ranking run in the test (and predict) loop
+    # ----------------------------------------------------------------------------------------------------------------
+
+    def inference_step(self, batch: Any) -> LightningIROutput:
+        """Run the model on one inference batch, without recording anything.
+
+        A ``RankBatch`` is scored (re-ranking): ``scores`` ``(total_docs,)`` in the order of ``batch.doc_ids``.
+        Bi-encoders also take an ``IndexBatch`` and a ``SearchBatch`` (see ``BiEncoderModule.inference_step``).
+
+        Raises:
+            ValueError: For an ``IndexBatch`` or ``SearchBatch``, which need a bi-encoder.
+        """
+        if isinstance(batch, IndexBatch | SearchBatch):
+            what = "index documents" if isinstance(batch, IndexBatch) else "search an index"
+            raise ValueError(
+                f"{type(self).__name__} cannot {what}: that needs a bi-encoder (BiEncoderModule); a "
+                f"{type(self).__name__} re-ranks runs (RunDataset) with trainer.re_rank"
+            )
+        return self.forward(batch)
+
+    def on_test_epoch_start(self) -> None:
+        """Start the per-dataset records (rankings, qrels, timing) of a test or inference run afresh."""
+        self._test_records = {}
+        self._test_times = {}
+        self._test_clock = time.perf_counter()
+        self.inference_summaries = []
+
+    def test_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> LightningIROutput:
+        """Run :meth:`inference_step` and keep the rankings (query/doc ids, scores) and qrels per dataloader.
+
+        ``on_test_epoch_end`` evaluates ``evaluation_metrics`` on them over the whole dataset.
+        """
+        output = self.inference_step(batch)
+        ranked = getattr(batch, "query_ids", None) is not None and getattr(batch, "doc_ids", None) is not None
+        if ranked and output.scores is not None:
+            record = self._test_records.setdefault(dataloader_idx, _ValidationRecord())
+            record.add_scores(type(self).__name__, batch, output)
+        self._test_times[dataloader_idx] = time.perf_counter()
+        return output
+
+    def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> LightningIROutput:
+        """Run :meth:`inference_step` (``trainer.predict`` returns the outputs)."""
+        return self.inference_step(batch)
+
+    def on_test_epoch_end(self) -> None:
+        """Summarise every test dataset: number of queries, seconds, and ``evaluation_metrics`` over all queries
+        (all processes) when the dataset has qrels. Metrics are logged as ``"<dataset>/<metric>"``; the summaries
+        are kept in :attr:`inference_summaries` (one per dataloader)."""
+        names = self.inference_dataset_names()
+        metrics = [metric for metric in self.evaluation_metrics or [] if metric != "loss"]
+        previous = self._test_clock
+        for dataloader_idx in range(len(names)):
+            record = _gather_record(self._test_records.get(dataloader_idx, _ValidationRecord()))
+            end = self._test_times.get(dataloader_idx, previous)
+            values: dict[str, float] = {}
+            if metrics and record.run and any(record.qrels.values()):
+                values = record.evaluate(metrics, names[dataloader_idx])
+            for metric, value in values.items():
+                self.log(f"{names[dataloader_idx]}/{metric}", value, add_dataloader_idx=False, sync_dist=True)
+            summary = InferenceSummary(names[dataloader_idx], len(record.run), end - previous, values)
+            self.inference_summaries.append(summary)
+            previous = end
+        self._test_records = {}
+
+    def inference_dataset_names(self) -> dict[int, str]:
+        """Readable names of the datasets of the running test/predict loop, by dataloader index: the dataset id
+        (``beir/scifact/test``), a collection folder's name, or a run file's name without its suffixes."""
+        trainer = self.trainer
+        loaders = trainer.predict_dataloaders if trainer.predicting else trainer.test_dataloaders
+        return _loader_names(loaders, "test")
 
     def tokenize(self, queries: Any = None, docs: Any = None, num_docs: Any = None) -> dict[str, BatchEncoding]:
         """Tokenise with the module's tokenizer, on the module's device."""
@@ -432,9 +499,49 @@ def _gather_record(record: _ValidationRecord) -> _ValidationRecord:
     return merged
 
 
+@dataclass
+class InferenceSummary:
+    """What a module reports about one dataset of a test/inference run.
+
+    Attributes:
+        dataset: The dataset's readable name (see :meth:`LightningIRModule.inference_dataset_names`).
+        num_queries: Number of queries ranked (0 when indexing).
+        seconds: Wall-clock time spent on the dataset (this process).
+        metrics: ``evaluation_metrics`` over all queries, when the dataset has qrels.
+    """
+
+    dataset: str
+    num_queries: int
+    seconds: float
+    metrics: dict[str, float]
+
+
+def _loader_names(loaders: Any, prefix: str) -> dict[int, str]:
+    """Readable, unique names of a loop's dataloaders' datasets (``<prefix>_<index>`` when unknown)."""
+    if loaders is None:
+        return {}
+    if not isinstance(loaders, Sequence):
+        loaders = list(loaders.values()) if isinstance(loaders, Mapping) else [loaders]
+    names: dict[int, str] = {}
+    for index, loader in enumerate(loaders):
+        name = _dataset_name(getattr(loader, "dataset", None)) or f"{prefix}_{index}"
+        if name in names.values():
+            name = f"{name}_{index}"
+        names[index] = name
+    return names
+
+
 def _dataset_name(dataset: Any) -> str | None:
-    """A dataset's id (``beir/scifact/test``), or a run/tuples file's name without its suffix."""
-    source = getattr(dataset, "run_path_or_id", None) or getattr(dataset, "tuples_dataset", None)
+    """A dataset's id (``beir/scifact/test``), a collection folder's name, or a run/tuples file's name without its
+    suffix."""
+    source = next(
+        (
+            value
+            for attribute in ("run_path_or_id", "tuples_dataset", "query_dataset", "doc_dataset")
+            if (value := getattr(dataset, attribute, None))
+        ),
+        None,
+    )
     if source is None:
         return None
     path = Path(str(source))

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import torch
 import torch.nn.functional as F
 
 from ..base.module import LightningIRModule, LossSpec
 from ..base.outputs import LightningIROutput
+from ..data.batches import IndexBatch, SearchBatch
+from ..retrieve.base.search_config import SearchConfig
 from .config import BiEncoderConfig
 from .embedding import BiEncoderEmbedding
 from .model import BiEncoderModel, BiEncoderOutput
 from .tokenizer import BiEncoderTokenizer
+
+if TYPE_CHECKING:
+    from ..retrieve.base.searcher import SearchResult
 
 
 class BiEncoderModule(LightningIRModule):
@@ -28,6 +33,11 @@ class BiEncoderModule(LightningIRModule):
         evaluation_metrics: ir_measures metric names or ``"loss"``, computed on validation sets.
         index_dir: Directory of an index to search during validation/testing (used with ``search_config``).
         search_config: Search settings for ``index_dir``.
+
+    Attributes:
+        searcher: What :meth:`inference_step` searches ``SearchBatch`` queries with: set by a ``SearchCallback``
+            for the duration of a search, else built from ``index_dir`` and ``search_config`` on first use. Any
+            object with ``search(query_embeddings, query_scoring_mask) -> SearchResult``.
     """
 
     model_class: ClassVar[type[BiEncoderModel]] = BiEncoderModel
@@ -44,12 +54,13 @@ class BiEncoderModule(LightningIRModule):
         loss_functions: Sequence[LossSpec] | None = None,
         evaluation_metrics: Sequence[str] | None = None,
         index_dir: str | Path | None = None,
-        search_config: Any | None = None,
+        search_config: SearchConfig | None = None,
     ) -> None:
         super().__init__(model_name_or_path, config, model, loss_functions, evaluation_metrics)
         self.model.set_mask_scoring_input_ids(self.tokenizer)
         self.index_dir = None if index_dir is None else Path(index_dir)
         self.search_config = search_config
+        self.searcher: Any | None = None
 
     def forward(self, batch: Any) -> BiEncoderOutput:
         """Embed the batch's queries and documents and score each query's documents.
@@ -65,6 +76,59 @@ class BiEncoderModule(LightningIRModule):
         else:
             encodings = {key: encoding.to(self.device) for key, encoding in encodings.items()}
         return self.model(encodings.get("query_encoding"), encodings.get("doc_encoding"), num_docs)
+
+    def inference_step(self, batch: Any) -> BiEncoderOutput:
+        """Run the model on one inference batch.
+
+        - ``IndexBatch``: the documents' embeddings (``doc_embeddings``; an ``IndexCallback`` adds them to an index).
+        - ``SearchBatch``: the queries' embeddings are searched with :attr:`searcher`, once per batch; the output's
+          ``scores`` are the retrieved documents' scores (``(total_retrieved,)``, best first per query) and
+          ``batch.doc_ids`` is set to the retrieved ids (a list per query; fewer than ``k`` when the index is small).
+        - ``RankBatch``: every query's documents are scored (re-ranking).
+        """
+        if isinstance(batch, IndexBatch):
+            encoding = self._batch_encoding(batch, "doc_encoding", docs=batch.docs)
+            return BiEncoderOutput(scores=None, doc_embeddings=self.model.encode_doc(encoding))
+        if isinstance(batch, SearchBatch):
+            encoding = self._batch_encoding(batch, "query_encoding", queries=batch.queries)
+            query_embeddings = self.model.encode_query(encoding)
+            result: SearchResult = self._get_searcher().search(
+                query_embeddings.embeddings, query_embeddings.scoring_mask
+            )
+            if len(result.doc_ids) != len(batch.query_ids):
+                raise ValueError(
+                    f"{type(self).__name__}: the searcher returned {len(result.doc_ids)} rankings for "
+                    f"{len(batch.query_ids)} queries"
+                )
+            batch.doc_ids = [list(doc_ids) for doc_ids in result.doc_ids]
+            scores = [score.to(self.device, torch.float32) for score in result.scores]
+            flat = torch.cat(scores) if scores else torch.zeros(0, device=self.device)
+            return BiEncoderOutput(scores=flat, query_embeddings=query_embeddings)
+        return cast(BiEncoderOutput, super().inference_step(batch))
+
+    def _batch_encoding(self, batch: Any, key: str, **texts: Any) -> Any:
+        """The batch's tokenised ``key`` side (from the collator, or tokenised here), on the module's device."""
+        encodings = getattr(batch, "encodings", None)
+        if encodings is None or key not in encodings:
+            encodings = self.tokenize(**texts)
+        return encodings[key].to(self.device)
+
+    def _get_searcher(self) -> Any:
+        """:attr:`searcher`, built from ``index_dir`` and ``search_config`` when not set.
+
+        Raises:
+            ValueError: Neither a searcher nor ``index_dir`` and ``search_config`` are available.
+        """
+        if self.searcher is None:
+            if self.index_dir is None or self.search_config is None:
+                raise ValueError(
+                    f"{type(self).__name__}: nothing to search with; add SearchCallback(index_dir, search_config) "
+                    "to the trainer's callbacks (trainer.search) or pass index_dir and search_config to the module"
+                )
+            self.searcher = self.search_config.searcher_class(
+                self.index_dir, self.search_config, self.config, use_gpu=self.device.type == "cuda"
+            )
+        return self.searcher
 
     def _in_batch_output(self, output: LightningIROutput, batch: Any, gather: bool) -> BiEncoderOutput:
         """Score every query against every document of the batch: ``scores`` ``(num_queries, total_docs)``.

@@ -1,0 +1,24 @@
+"""ReRankCallback: writes re-ranked runs."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ..data.batches import RankBatch
+from .rank_callback import RankCallback
+
+
+class ReRankCallback(RankCallback):
+    """Writes the runs that ``trainer.re_rank`` produces (the documents of each ``RankBatch``, re-scored by the
+    module) as TREC run files; see :class:`RankCallback` for the file names and locations.
+
+    Args:
+        save_dir: Folder of the run files (default ``<trainer log dir>/runs``).
+        run_name: File name of the run (default: the dataset's name).
+
+    Example:
+        >>> trainer = LightningIRTrainer(callbacks=[ReRankCallback("runs")])  # doctest: +SKIP
+        >>> trainer.re_rank(CrossEncoderModule("path/to/model"), datamodule)  # doctest: +SKIP
+    """
+
+    batch_types: ClassVar[tuple[type, ...]] = (RankBatch,)

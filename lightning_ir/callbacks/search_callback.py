@@ -1,0 +1,88 @@
+"""SearchCallback: searches an index for the queries of the test loop and writes the runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from lightning import LightningModule, Trainer
+
+from ..bi_encoder.module import BiEncoderModule
+from ..data.batches import SearchBatch
+from ..retrieve.base.search_config import SearchConfig
+from ..retrieve.base.searcher import Searcher
+from .rank_callback import RankCallback
+
+
+class SearchCallback(RankCallback):
+    """Searches the index at ``index_dir`` for every ``SearchBatch`` of ``trainer.search`` (or ``trainer.test``),
+    once per batch, and writes the rankings as TREC run files (see :class:`RankCallback`).
+
+    At the start of the loop the searcher (``search_config.searcher_class``) loads the index and checks it was
+    built for the module's model type; it becomes the module's ``searcher`` for the duration of the loop. The
+    module encodes the queries and searches; its output carries the scores and ``batch.doc_ids`` the ids.
+
+    Args:
+        index_dir: The index directory (written by ``IndexCallback``).
+        search_config: The search settings (e.g. ``TorchDenseSearchConfig(k=100)``), matching the index type.
+        save_dir: Folder of the run files (default ``<trainer log dir>/runs``).
+        use_gpu: Search on the GPU when CUDA is available.
+
+    Raises:
+        FileNotFoundError: (when the loop starts) The index does not exist or is incomplete.
+        ValueError: (when the loop starts) The index is corrupt, of another type, or built for another model type.
+    """
+
+    batch_types: ClassVar[tuple[type, ...]] = (SearchBatch,)
+
+    def __init__(
+        self,
+        index_dir: str | Path,
+        search_config: SearchConfig,
+        save_dir: str | Path | None = None,
+        use_gpu: bool = True,
+    ) -> None:
+        super().__init__(save_dir=save_dir)
+        if not isinstance(search_config, SearchConfig):
+            raise TypeError(
+                f"SearchCallback: search_config must be a SearchConfig (e.g. TorchDenseSearchConfig(k=100)), got "
+                f"{type(search_config).__name__}"
+            )
+        self.index_dir = Path(index_dir)
+        self.search_config = search_config
+        self.use_gpu = use_gpu
+        self.searcher: Searcher | None = None
+        self._previous: Any = None
+
+    def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        """Load the index and hand the searcher to the module."""
+        super().on_test_start(trainer, pl_module)
+        if not isinstance(pl_module, BiEncoderModule):
+            raise TypeError(f"SearchCallback: searching needs a BiEncoderModule, got {type(pl_module).__name__}")
+        use_gpu = self.use_gpu and torch.cuda.is_available()
+        try:
+            self.searcher = self.search_config.searcher_class(
+                self.index_dir, self.search_config, pl_module.config, use_gpu=use_gpu
+            )
+        except FileNotFoundError as error:
+            raise FileNotFoundError(
+                f"SearchCallback: cannot search {self.index_dir}: {error} (build it with trainer.index or "
+                "`lightning-ir index`)"
+            ) from error
+        except ValueError as error:
+            raise type(error)(f"SearchCallback: cannot search {self.index_dir}: {error}") from error
+        self._previous = pl_module.searcher
+        pl_module.searcher = self.searcher
+
+    def on_test_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._restore(pl_module)
+
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        self._restore(pl_module)
+
+    def _restore(self, pl_module: LightningModule) -> None:
+        if isinstance(pl_module, BiEncoderModule) and self.searcher is not None:
+            pl_module.searcher = self._previous
+        self.searcher = None
+        self._previous = None
