@@ -10,6 +10,7 @@ from .bi_encoder import (
     BiEncoderTokenizer,
     ScoringFunction,
 )
+from .callbacks import IndexCallback, RankCallback, ReRankCallback, SearchCallback
 from .cli import LightningIRCLI
 from .cross_encoder import (
     CrossEncoderConfig,
@@ -120,6 +121,7 @@ __all__ = [
     "GenericLinearSchedulerWithLinearWarmup",
     "InBatchCrossEntropy",
     "IndexBatch",
+    "IndexCallback",
     "IndexConfig",
     "Indexer",
     "KLDivergence",
@@ -139,11 +141,14 @@ __all__ = [
     "QueryDataset",
     "QuerySample",
     "RankBatch",
+    "RankCallback",
     "RankNet",
     "RankSample",
+    "ReRankCallback",
     "RunDataset",
     "ScoringFunction",
     "SearchBatch",
+    "SearchCallback",
     "SearchConfig",
     "SearchResult",
     "Searcher",
