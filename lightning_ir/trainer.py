@@ -14,7 +14,8 @@ from typing import Any
 from lightning import Callback, LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.utilities.types import EVAL_DATALOADERS
 
-from .base.module import InferenceSummary, LightningIRModule
+from .base.evaluation import InferenceSummary
+from .base.module import LightningIRModule
 from .callbacks import IndexCallback, RankCallback, ReRankCallback, SearchCallback
 from .data.batches import IndexBatch, RankBatch, SearchBatch
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import math
-import random
 import time
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
 import torch
 from lightning import LightningModule
 from transformers import BatchEncoding
@@ -19,8 +16,10 @@ from transformers import BatchEncoding
 from ..data.batches import IndexBatch, SearchBatch
 from ..loss.base import InBatchLossFunction, LossFunction
 from .config import LightningIRConfig
+from .evaluation import EvaluationRecord, InferenceSummary, check_metrics, gather_record, loader_names
 from .model import LightningIRModel
 from .outputs import LightningIROutput
+from .rng import collect_rng_states, set_rng_states
 from .tokenizer import LightningIRTokenizer
 
 if TYPE_CHECKING:
@@ -70,11 +69,11 @@ class LightningIRModule(LightningModule):
         self._match_vocabulary()
         self.loss_functions: list[tuple[Any, float]] = _normalise_losses(loss_functions)
         self.evaluation_metrics = list(evaluation_metrics) if evaluation_metrics is not None else None
-        _check_metrics(type(self).__name__, self.evaluation_metrics)
+        check_metrics(type(self).__name__, self.evaluation_metrics)
         self._optimizer: tuple[type[torch.optim.Optimizer], dict[str, Any]] | None = None
         self._lr_scheduler: tuple[type[torch.optim.lr_scheduler.LRScheduler], dict[str, Any]] | None = None
-        self._validation_records: dict[int, _ValidationRecord] = {}
-        self._test_records: dict[int, _ValidationRecord] = {}
+        self._validation_records: dict[int, EvaluationRecord] = {}
+        self._test_records: dict[int, EvaluationRecord] = {}
         self._test_times: dict[int, float] = {}
         self._test_clock = 0.0
         self.inference_summaries: list[InferenceSummary] = []
@@ -214,12 +213,12 @@ class LightningIRModule(LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Save the random number generator states, so a resumed run draws the same dropout masks and samples."""
-        checkpoint[_RNG_STATE_KEY] = _collect_rng_states()
+        checkpoint[_RNG_STATE_KEY] = collect_rng_states()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Restore the random number generator states saved by :meth:`on_save_checkpoint`."""
         if _RNG_STATE_KEY in checkpoint:
-            _set_rng_states(checkpoint[_RNG_STATE_KEY])
+            set_rng_states(checkpoint[_RNG_STATE_KEY])
 
     # ----------------------------------------------------------------------------------------------------------------
     # Validation
@@ -238,7 +237,7 @@ class LightningIRModule(LightningModule):
         output = self.forward(batch)
         if not self.evaluation_metrics:
             return output
-        record = self._validation_records.setdefault(dataloader_idx, _ValidationRecord())
+        record = self._validation_records.setdefault(dataloader_idx, EvaluationRecord())
         if any(metric != "loss" for metric in self.evaluation_metrics):
             record.add_scores(type(self).__name__, batch, output)
         if "loss" in self.evaluation_metrics and getattr(batch, "targets", None) is not None and self.loss_functions:
@@ -256,7 +255,7 @@ class LightningIRModule(LightningModule):
             return
         names = self._validation_dataset_names()
         for dataloader_idx, record in sorted(self._validation_records.items()):
-            record = _gather_record(record)
+            record = gather_record(record)
             name = names.get(dataloader_idx, f"val_{dataloader_idx}")
             for metric, value in record.evaluate(self.evaluation_metrics, name).items():
                 self.log(f"{name}/{metric}", value, add_dataloader_idx=False, sync_dist=True)
@@ -264,7 +263,7 @@ class LightningIRModule(LightningModule):
 
     def _validation_dataset_names(self) -> dict[int, str]:
         """Readable names of the validation sets: the dataset id, or a run file's name without its suffix."""
-        return _loader_names(self.trainer.val_dataloaders, "val")
+        return loader_names(self.trainer.val_dataloaders, "val")
 
     # ----------------------------------------------------------------------------------------------------------------
     # Inference: indexing, search and re-ranking run in the test (and predict) loop
@@ -302,7 +301,7 @@ class LightningIRModule(LightningModule):
         output = self.inference_step(batch)
         ranked = getattr(batch, "query_ids", None) is not None and getattr(batch, "doc_ids", None) is not None
         if ranked and output.scores is not None:
-            record = self._test_records.setdefault(dataloader_idx, _ValidationRecord())
+            record = self._test_records.setdefault(dataloader_idx, EvaluationRecord())
             record.add_scores(type(self).__name__, batch, output)
         self._test_times[dataloader_idx] = time.perf_counter()
         return output
@@ -319,7 +318,7 @@ class LightningIRModule(LightningModule):
         metrics = [metric for metric in self.evaluation_metrics or [] if metric != "loss"]
         previous = self._test_clock
         for dataloader_idx in range(len(names)):
-            record = _gather_record(self._test_records.get(dataloader_idx, _ValidationRecord()))
+            record = gather_record(self._test_records.get(dataloader_idx, EvaluationRecord()))
             end = self._test_times.get(dataloader_idx, previous)
             values: dict[str, float] = {}
             if metrics and record.run and any(record.qrels.values()):
@@ -336,7 +335,7 @@ class LightningIRModule(LightningModule):
         (``beir/scifact/test``), a collection folder's name, or a run file's name without its suffixes."""
         trainer = self.trainer
         loaders = trainer.predict_dataloaders if trainer.predicting else trainer.test_dataloaders
-        return _loader_names(loaders, "test")
+        return loader_names(loaders, "test")
 
     def tokenize(self, queries: Any = None, docs: Any = None, num_docs: Any = None) -> dict[str, BatchEncoding]:
         """Tokenise with the module's tokenizer, on the module's device."""
@@ -405,24 +404,6 @@ def _loss_names(loss_functions: Sequence[tuple[Any, float]]) -> list[str]:
     return names
 
 
-def _check_metrics(owner: str, metrics: Sequence[str] | None) -> None:
-    """Raise a ValueError naming a metric that is neither ``"loss"`` nor an ir_measures measure."""
-    if not metrics:
-        return
-    import ir_measures
-
-    for metric in metrics:
-        if metric == "loss":
-            continue
-        try:
-            ir_measures.parse_measure(metric)
-        except (NameError, ValueError, TypeError, SyntaxError) as error:
-            raise ValueError(
-                f"{owner}: evaluation metric {metric!r} is neither 'loss' nor an ir_measures measure "
-                "(e.g. 'nDCG@10', 'RR@10', 'R@100')"
-            ) from error
-
-
 def _trainer_num_steps(trainer: Any) -> int | None:
     """The number of optimiser steps a fit will take: ``max_steps``, else the trainer's estimate (None if unknown)."""
     if trainer.max_steps is not None and trainer.max_steps > 0:
@@ -431,142 +412,3 @@ def _trainer_num_steps(trainer: Any) -> int | None:
     if estimate is None or math.isinf(estimate):
         return None
     return int(estimate)
-
-
-@dataclass
-class _ValidationRecord:
-    """What one validation set accumulates over an epoch: a run, the qrels and the loss."""
-
-    run: dict[str, dict[str, float]] = field(default_factory=dict)
-    qrels: dict[str, dict[str, int]] = field(default_factory=dict)
-    loss_sum: float = 0.0
-    loss_count: int = 0
-
-    def add_scores(self, owner: str, batch: Any, output: LightningIROutput) -> None:
-        query_ids, doc_ids = getattr(batch, "query_ids", None), getattr(batch, "doc_ids", None)
-        if query_ids is None or doc_ids is None or output.scores is None:
-            raise ValueError(
-                f"{owner}: ranking metrics need validation batches with query_ids and doc_ids (from a RunDataset or "
-                "TupleDataset)"
-            )
-        scores = output.scores.detach().float().cpu().view(-1).tolist()
-        position = 0
-        for query_id, query_doc_ids in zip(query_ids, doc_ids, strict=False):
-            ranking = self.run.setdefault(str(query_id), {})
-            for doc_id in query_doc_ids:
-                ranking[str(doc_id)] = scores[position]
-                position += 1
-        for qrel in getattr(batch, "qrels", None) or []:
-            self.qrels.setdefault(str(qrel["query_id"]), {})[str(qrel["doc_id"])] = int(qrel["relevance"])
-
-    def merge(self, other: _ValidationRecord) -> None:
-        for query_id, ranking in other.run.items():
-            self.run.setdefault(query_id, {}).update(ranking)
-        for query_id, judgements in other.qrels.items():
-            self.qrels.setdefault(query_id, {}).update(judgements)
-        self.loss_sum += other.loss_sum
-        self.loss_count += other.loss_count
-
-    def evaluate(self, metrics: Sequence[str], dataset_name: str) -> dict[str, float]:
-        """Every metric over the whole set (ir_measures' aggregate over queries), and the mean loss per query."""
-        import ir_measures
-
-        values: dict[str, float] = {}
-        if "loss" in metrics and self.loss_count:
-            values["loss"] = self.loss_sum / self.loss_count
-        measures = {metric: ir_measures.parse_measure(metric) for metric in metrics if metric != "loss"}
-        if not measures or not self.run:
-            return values
-        if not any(self.qrels.values()):
-            warnings.warn(f"validation set {dataset_name} has no qrels; {list(measures)} not computed", stacklevel=3)
-            return values
-        results = ir_measures.calc_aggregate(list(measures.values()), self.qrels, self.run)
-        for metric, measure in measures.items():
-            values[metric] = float(results.get(measure, float("nan")))
-        return values
-
-
-def _gather_record(record: _ValidationRecord) -> _ValidationRecord:
-    """Merge the records of all processes (validation sets are split across them)."""
-    distributed = torch.distributed
-    if not (distributed.is_available() and distributed.is_initialized()) or distributed.get_world_size() == 1:
-        return record
-    gathered: list[Any] = [None] * distributed.get_world_size()
-    distributed.all_gather_object(gathered, record)
-    merged = _ValidationRecord()
-    for other in gathered:
-        merged.merge(other)
-    return merged
-
-
-@dataclass
-class InferenceSummary:
-    """What a module reports about one dataset of a test/inference run.
-
-    Attributes:
-        dataset: The dataset's readable name (see :meth:`LightningIRModule.inference_dataset_names`).
-        num_queries: Number of queries ranked (0 when indexing).
-        seconds: Wall-clock time spent on the dataset (this process).
-        metrics: ``evaluation_metrics`` over all queries, when the dataset has qrels.
-    """
-
-    dataset: str
-    num_queries: int
-    seconds: float
-    metrics: dict[str, float]
-
-
-def _loader_names(loaders: Any, prefix: str) -> dict[int, str]:
-    """Readable, unique names of a loop's dataloaders' datasets (``<prefix>_<index>`` when unknown)."""
-    if loaders is None:
-        return {}
-    if not isinstance(loaders, Sequence):
-        loaders = list(loaders.values()) if isinstance(loaders, Mapping) else [loaders]
-    names: dict[int, str] = {}
-    for index, loader in enumerate(loaders):
-        name = _dataset_name(getattr(loader, "dataset", None)) or f"{prefix}_{index}"
-        if name in names.values():
-            name = f"{name}_{index}"
-        names[index] = name
-    return names
-
-
-def _dataset_name(dataset: Any) -> str | None:
-    """A dataset's id (``beir/scifact/test``), a collection folder's name, or a run/tuples file's name without its
-    suffix."""
-    source = next(
-        (
-            value
-            for attribute in ("run_path_or_id", "tuples_dataset", "query_dataset", "doc_dataset")
-            if (value := getattr(dataset, attribute, None))
-        ),
-        None,
-    )
-    if source is None:
-        return None
-    path = Path(str(source))
-    if path.is_file():
-        return path.name.split(".")[0] if path.name.count(".") > 1 else path.stem
-    if path.is_dir():
-        return path.name
-    return str(source)
-
-
-def _collect_rng_states() -> dict[str, Any]:
-    """The random number generator states, as tensors and plain values (loadable with ``weights_only=True``)."""
-    name, keys, position, has_gauss, cached_gaussian = np.random.get_state()  # type: ignore[misc]
-    numpy_keys = torch.from_numpy(np.asarray(keys, dtype=np.int64))
-    numpy_state = (name, numpy_keys, int(position), int(has_gauss), float(cached_gaussian))
-    states: dict[str, Any] = {"torch": torch.get_rng_state(), "numpy": numpy_state, "python": random.getstate()}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
-
-
-def _set_rng_states(states: dict[str, Any]) -> None:
-    torch.set_rng_state(states["torch"])
-    name, keys, position, has_gauss, cached_gaussian = states["numpy"]
-    np.random.set_state((name, keys.numpy().astype(np.uint32), position, has_gauss, cached_gaussian))
-    random.setstate(states["python"])
-    if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])

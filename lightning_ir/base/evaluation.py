@@ -1,0 +1,150 @@
+"""Accumulating runs and qrels over an evaluation epoch and computing ir_measures metrics over the whole set."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .outputs import LightningIROutput
+
+
+@dataclass
+class EvaluationRecord:
+    """What one validation set accumulates over an epoch: a run, the qrels and the loss."""
+
+    run: dict[str, dict[str, float]] = field(default_factory=dict)
+    qrels: dict[str, dict[str, int]] = field(default_factory=dict)
+    loss_sum: float = 0.0
+    loss_count: int = 0
+
+    def add_scores(self, owner: str, batch: Any, output: LightningIROutput) -> None:
+        query_ids, doc_ids = getattr(batch, "query_ids", None), getattr(batch, "doc_ids", None)
+        if query_ids is None or doc_ids is None or output.scores is None:
+            raise ValueError(
+                f"{owner}: ranking metrics need validation batches with query_ids and doc_ids (from a RunDataset or "
+                "TupleDataset)"
+            )
+        scores = output.scores.detach().float().cpu().view(-1).tolist()
+        position = 0
+        for query_id, query_doc_ids in zip(query_ids, doc_ids, strict=False):
+            ranking = self.run.setdefault(str(query_id), {})
+            for doc_id in query_doc_ids:
+                ranking[str(doc_id)] = scores[position]
+                position += 1
+        for qrel in getattr(batch, "qrels", None) or []:
+            self.qrels.setdefault(str(qrel["query_id"]), {})[str(qrel["doc_id"])] = int(qrel["relevance"])
+
+    def merge(self, other: EvaluationRecord) -> None:
+        for query_id, ranking in other.run.items():
+            self.run.setdefault(query_id, {}).update(ranking)
+        for query_id, judgements in other.qrels.items():
+            self.qrels.setdefault(query_id, {}).update(judgements)
+        self.loss_sum += other.loss_sum
+        self.loss_count += other.loss_count
+
+    def evaluate(self, metrics: Sequence[str], dataset_name: str) -> dict[str, float]:
+        """Every metric over the whole set (ir_measures' aggregate over queries), and the mean loss per query."""
+        import ir_measures
+
+        values: dict[str, float] = {}
+        if "loss" in metrics and self.loss_count:
+            values["loss"] = self.loss_sum / self.loss_count
+        measures = {metric: ir_measures.parse_measure(metric) for metric in metrics if metric != "loss"}
+        if not measures or not self.run:
+            return values
+        if not any(self.qrels.values()):
+            warnings.warn(f"validation set {dataset_name} has no qrels; {list(measures)} not computed", stacklevel=3)
+            return values
+        results = ir_measures.calc_aggregate(list(measures.values()), self.qrels, self.run)
+        for metric, measure in measures.items():
+            values[metric] = float(results.get(measure, float("nan")))
+        return values
+
+
+def gather_record(record: EvaluationRecord) -> EvaluationRecord:
+    """Merge the records of all processes (validation sets are split across them)."""
+    distributed = torch.distributed
+    if not (distributed.is_available() and distributed.is_initialized()) or distributed.get_world_size() == 1:
+        return record
+    gathered: list[Any] = [None] * distributed.get_world_size()
+    distributed.all_gather_object(gathered, record)
+    merged = EvaluationRecord()
+    for other in gathered:
+        merged.merge(other)
+    return merged
+
+
+@dataclass
+class InferenceSummary:
+    """What a module reports about one dataset of a test/inference run.
+
+    Attributes:
+        dataset: The dataset's readable name (see :meth:`LightningIRModule.inference_dataset_names`).
+        num_queries: Number of queries ranked (0 when indexing).
+        seconds: Wall-clock time spent on the dataset (this process).
+        metrics: ``evaluation_metrics`` over all queries, when the dataset has qrels.
+    """
+
+    dataset: str
+    num_queries: int
+    seconds: float
+    metrics: dict[str, float]
+
+
+def loader_names(loaders: Any, prefix: str) -> dict[int, str]:
+    """Readable, unique names of a loop's dataloaders' datasets (``<prefix>_<index>`` when unknown)."""
+    if loaders is None:
+        return {}
+    if not isinstance(loaders, Sequence):
+        loaders = list(loaders.values()) if isinstance(loaders, Mapping) else [loaders]
+    names: dict[int, str] = {}
+    for index, loader in enumerate(loaders):
+        name = dataset_name(getattr(loader, "dataset", None)) or f"{prefix}_{index}"
+        if name in names.values():
+            name = f"{name}_{index}"
+        names[index] = name
+    return names
+
+
+def dataset_name(dataset: Any) -> str | None:
+    """A dataset's id (``beir/scifact/test``), a collection folder's name, or a run/tuples file's name without its
+    suffix."""
+    source = next(
+        (
+            value
+            for attribute in ("run_path_or_id", "tuples_dataset", "query_dataset", "doc_dataset")
+            if (value := getattr(dataset, attribute, None))
+        ),
+        None,
+    )
+    if source is None:
+        return None
+    path = Path(str(source))
+    if path.is_file():
+        return path.name.split(".")[0] if path.name.count(".") > 1 else path.stem
+    if path.is_dir():
+        return path.name
+    return str(source)
+
+
+def check_metrics(owner: str, metrics: Sequence[str] | None) -> None:
+    """Raise a ValueError naming a metric that is neither ``"loss"`` nor an ir_measures measure."""
+    if not metrics:
+        return
+    import ir_measures
+
+    for metric in metrics:
+        if metric == "loss":
+            continue
+        try:
+            ir_measures.parse_measure(metric)
+        except (NameError, ValueError, TypeError, SyntaxError) as error:
+            raise ValueError(
+                f"{owner}: evaluation metric {metric!r} is neither 'loss' nor an ir_measures measure "
+                "(e.g. 'nDCG@10', 'RR@10', 'R@100')"
+            ) from error
