@@ -13,6 +13,11 @@ from ..base.top_k import RunningTopK
 BLOCK_ELEMENTS = 1 << 24
 """Largest score block (queries x documents x padded doc length) computed at once, in elements (64 MiB)."""
 
+DOC_BLOCK = 4096
+"""Most documents per single-vector block: a block of document vectors then stays in the CPU's cache while it is
+multiplied with the queries (measured on 2 EPYC cores: 4,096 is ~1.4x faster than 16,384 or more for 1,000
+queries, and no slower for 32)."""
+
 
 class TorchDenseSearcher(Searcher):
     """Exact search over a ``torch-dense`` index, scoring exactly like the bi-encoder.
@@ -42,7 +47,7 @@ class TorchDenseSearcher(Searcher):
 
     def _search_single_vector(self, queries: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         top_k = RunningTopK(queries.shape[0], k, self.device)
-        block = max(1024, BLOCK_ELEMENTS // max(1, queries.shape[0]))
+        block = max(1, min(DOC_BLOCK, BLOCK_ELEMENTS // max(1, queries.shape[0])))
         for start in range(0, self.num_docs, block):
             top_k.update(queries @ self.embeddings[start : start + block].T, start)
         return top_k.result()
