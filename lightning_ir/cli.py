@@ -2,27 +2,51 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from lightning import LightningModule
-from lightning.pytorch.cli import LightningCLI, LRSchedulerTypeUnion
+from lightning import LightningModule, Trainer
+from lightning.pytorch.cli import LightningCLI, LRSchedulerTypeUnion, SaveConfigCallback
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from .atomic import OverwriteRefusedError, check_replaceable
 from .base.module import LightningIRModule
+from .console import quiet_console
 from .data.datamodule import LightningIRDataModule
+from .retrieve.base.format import IndexFormatError
+from .retrieve.base.model_identity import ModelMismatchError
+from .stages import STAGES
 from .trainer import LightningIRTrainer
 
 SUBCOMMANDS: dict[str, set[str]] = {
     "fit": {"model", "train_dataloaders", "val_dataloaders", "datamodule"},
     "validate": {"model", "dataloaders", "datamodule"},
-    "index": {"model", "dataloaders", "datamodule"},
-    "search": {"model", "dataloaders", "datamodule"},
-    "re_rank": {"model", "dataloaders", "datamodule"},
+    **{name: {"model", "dataloaders", "datamodule"} for name in STAGES},
 }
 """The subcommands and the ``LightningIRTrainer`` method arguments each one leaves out of the command line (they
-come from ``model``/``data``). A stage added to the trainer becomes a subcommand by adding it here."""
+come from ``model``/``data``): ``fit``, ``validate`` and every stage of :data:`~lightning_ir.stages.STAGES`."""
+
+
+class LightningIRSaveConfigCallback(SaveConfigCallback):
+    """Saves the resolved configuration to ``<log dir>/config.yaml`` like LightningCLI, but replaces only a
+    configuration file that LightningCLI wrote (a user's own ``config.yaml`` there is refused, not overwritten)."""
+
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        """Refuse to replace a foreign config file, then save as LightningCLI does."""
+        if self.save_to_log_dir and not self.already_saved:
+            log_dir = trainer.log_dir  # broadcasts: every process must ask
+            if trainer.is_global_zero and log_dir is not None:
+                check_replaceable(Path(log_dir) / self.config_filename, _is_saved_config, "saved config", False)
+        super().setup(trainer, pl_module, stage)
+
+
+def _is_saved_config(path: Path) -> bool:
+    """Whether ``path`` is a configuration file written by LightningCLI (its first line names lightning.pytorch)."""
+    with open(path, encoding="utf-8", errors="replace") as file:
+        return file.readline().startswith("# lightning.pytorch==")
 
 
 class LightningIRCLI(LightningCLI):
@@ -58,6 +82,8 @@ class LightningIRCLI(LightningCLI):
     ) -> None:
         kwargs.setdefault("subclass_mode_model", True)
         kwargs.setdefault("subclass_mode_data", True)
+        kwargs.setdefault("save_config_callback", LightningIRSaveConfigCallback)
+        kwargs.setdefault("seed_everything_default", 0)
         super().__init__(
             model_class=model_class,
             datamodule_class=datamodule_class,
@@ -84,13 +110,31 @@ class LightningIRCLI(LightningCLI):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
 
 
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    OverwriteRefusedError,
+    IndexFormatError,
+    ModelMismatchError,
+    FileNotFoundError,
+)
+"""Errors caused by the command's input (paths, files, indexes): reported in one line without a traceback."""
+
+
 def main(args: list[str] | None = None) -> None:
     """Entry point of the ``lightning-ir`` console script.
+
+    Harmless third-party messages are left out (see :mod:`lightning_ir.console`). Errors in the input (an output
+    path that must not be replaced, a missing or corrupt file or index, an index built with other weights) are
+    printed as one ``lightning-ir: error: ...`` line and exit with status 1.
 
     Args:
         args: Command-line arguments (``sys.argv[1:]`` when None).
     """
-    LightningIRCLI(args=args)
+    try:
+        with quiet_console():
+            LightningIRCLI(args=args)
+    except USER_ERRORS as error:
+        print(f"lightning-ir: error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -3,21 +3,24 @@ re-ranks."""
 
 from __future__ import annotations
 
-import os
-import shutil
+import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lightning import Callback, LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar
 from lightning.pytorch.utilities.types import EVAL_DATALOADERS
+from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
+from .atomic import atomic_directory
+from .base.config import LightningIRConfig
 from .base.evaluation import InferenceSummary
 from .base.module import LightningIRModule
-from .callbacks import IndexCallback, RankCallback, ReRankCallback, SearchCallback
-from .data.batches import IndexBatch, RankBatch, SearchBatch
+from .callbacks import IndexCallback, RankCallback
+from .callbacks.progress_bar import LightningIRProgressBar
+from .console import quiet_console
+from .stages import STAGES, Stage, owning_stage
 
 HUGGINGFACE_CHECKPOINT_DIR = "huggingface_checkpoint"
 """Name of the folder, next to the Lightning checkpoints, that holds the model in Hugging Face format."""
@@ -90,14 +93,8 @@ class LightningIRTrainer(Trainer):
         Raises:
             ValueError: No ``IndexCallback`` among the trainer's callbacks, or no documents were indexed.
         """
-        callbacks = [callback for callback in self.callbacks if isinstance(callback, IndexCallback)]
-        if not callbacks:
-            raise ValueError(
-                "LightningIRTrainer.index: add IndexCallback(index_dir, index_config) to the trainer's callbacks "
-                "(trainer.callbacks in a YAML recipe)"
-            )
-        with self._stage_callbacks(drop=(RankCallback,), add=[_StageCheck("index")]):
-            self.test(model, dataloaders, ckpt_path=ckpt_path, verbose=False, datamodule=datamodule)
+        stage_callbacks = self._run_inference_stage("index", model, dataloaders, ckpt_path, datamodule)
+        callbacks = cast(list[IndexCallback], stage_callbacks)
         for callback in callbacks:
             if callback.num_docs == 0:
                 raise ValueError(
@@ -105,8 +102,10 @@ class LightningIRTrainer(Trainer):
                     "DocDataset datasets (data.inference_datasets)"
                 )
         if verbose and self.is_global_zero:
-            rows = [[str(c.index_dir), str(c.num_docs), f"{c.seconds:.1f}", f"{c.num_docs / max(c.seconds, 1e-9):.1f}"]
-                    for c in callbacks]
+            rows = [
+                [str(c.index_dir), str(c.num_docs), f"{c.seconds:.1f}", f"{c.num_docs / max(c.seconds, 1e-9):.1f}"]
+                for c in callbacks
+            ]
             print(_format_table(["index", "documents", "time (s)", "docs/s"], rows))
         return [{"num_docs": float(c.num_docs), "seconds": c.seconds} for c in callbacks]
 
@@ -137,17 +136,7 @@ class LightningIRTrainer(Trainer):
         Raises:
             ValueError: Nothing to search with.
         """
-        module = model if model is not None else self.lightning_module
-        add: list[Callback] = []
-        if not any(isinstance(callback, SearchCallback) for callback in self.callbacks):
-            index_dir, search_config = getattr(module, "index_dir", None), getattr(module, "search_config", None)
-            if index_dir is None or search_config is None:
-                raise ValueError(
-                    "LightningIRTrainer.search: add SearchCallback(index_dir, search_config) to the trainer's "
-                    "callbacks, or pass index_dir and search_config to the BiEncoderModule"
-                )
-            add.append(SearchCallback(index_dir, search_config))
-        return self._rank("search", module, dataloaders, ckpt_path, verbose, datamodule, add, SearchCallback)
+        return self._rank("search", model, dataloaders, ckpt_path, verbose, datamodule)
 
     def re_rank(
         self,
@@ -172,75 +161,95 @@ class LightningIRTrainer(Trainer):
         Returns:
             Per dataloader, the module's ``evaluation_metrics`` over all queries (empty without qrels or metrics).
         """
-        module = model if model is not None else self.lightning_module
-        has_writer = any(
-            isinstance(callback, RankCallback) and not isinstance(callback, SearchCallback)
-            for callback in self.callbacks
-        )
-        add: list[Callback] = [] if has_writer else [ReRankCallback()]
-        return self._rank("re_rank", module, dataloaders, ckpt_path, verbose, datamodule, add, RankCallback)
+        return self._rank("re_rank", model, dataloaders, ckpt_path, verbose, datamodule)
 
     def _rank(
         self,
         stage: str,
-        module: LightningModule | None,
+        model: LightningModule | None,
         dataloaders: Any,
         ckpt_path: str | None,
         verbose: bool,
         datamodule: LightningDataModule | None,
-        add: list[Callback],
-        writer_type: type[RankCallback],
     ) -> list[dict[str, float]]:
-        """Run the test loop for ``search`` or ``re_rank`` and report the module's summaries."""
-        if not isinstance(module, LightningIRModule):
-            raise TypeError(f"LightningIRTrainer.{stage} needs a Lightning IR module, got {type(module).__name__}")
-        drop: tuple[type[Callback], ...] = (IndexCallback, ReRankCallback)
-        if stage == "re_rank":
-            drop = (IndexCallback, SearchCallback)
+        """Run ``search`` or ``re_rank`` and report the module's summaries."""
         start = time.perf_counter()
-        with self._stage_callbacks(drop=drop, add=[*add, _StageCheck(stage)]):
-            self.test(module, dataloaders, ckpt_path=ckpt_path, verbose=False, datamodule=datamodule)
-            writers = [callback for callback in self.callbacks if isinstance(callback, writer_type)]
+        writers = cast(list[RankCallback], self._run_inference_stage(stage, model, dataloaders, ckpt_path, datamodule))
+        module = cast(LightningIRModule, model if model is not None else self.lightning_module)
         summaries = list(module.inference_summaries)
+        empty = [summary.dataset for summary in summaries if summary.num_queries == 0]
+        if empty or not summaries:
+            where = f"in dataset(s) {empty}" if empty else "in the inference datasets"
+            raise ValueError(
+                f"LightningIRTrainer.{stage}: no queries to {stage.replace('_', '-')} {where}; give "
+                f"{STAGES[stage].dataset_kind} datasets with at least one query (data.inference_datasets); no run "
+                "file was written for them"
+            )
         if verbose and self.is_global_zero:
             runs = {idx: str(path) for writer in writers for idx, path in writer.run_paths.items()}
             print(_summary_table(stage, summaries, runs, time.perf_counter() - start))
         return [dict(summary.metrics) for summary in summaries]
 
-    @contextmanager
-    def _stage_callbacks(
-        self, drop: tuple[type[Callback], ...] = (), add: list[Callback] | None = None
-    ) -> Iterator[None]:
-        """For the duration of a stage, leave out the callbacks of the types ``drop`` (other stages' callbacks) and
-        add ``add``; the trainer's callbacks are restored afterwards."""
+    def _run_inference_stage(
+        self,
+        name: str,
+        model: LightningModule | None,
+        dataloaders: Any,
+        ckpt_path: str | None,
+        datamodule: LightningDataModule | None,
+    ) -> list[Callback]:
+        """Run the test loop as the stage ``name`` of :data:`~lightning_ir.stages.STAGES` and return its callbacks.
+
+        For the duration of the stage, the callbacks other stages own sit out, the stage's default callback is added
+        when the trainer has none of its own, a plain progress bar becomes the stage's labelled one, and batches of
+        the wrong kind are refused.
+        """
+        stage = STAGES[name]
+        module = model if model is not None else self.lightning_module
+        if not isinstance(module, LightningIRModule):
+            raise TypeError(f"LightningIRTrainer.{name} needs a Lightning IR module, got {type(module).__name__}")
         original = list(self.callbacks)
-        self.callbacks = [callback for callback in original if not isinstance(callback, drop)] + list(add or [])
+        own = [callback for callback in original if owning_stage(callback) == name]
+        if not own:
+            default = stage.default_callback(module) if stage.default_callback is not None else None
+            if default is None:
+                raise ValueError(f"LightningIRTrainer.{name}: {stage.requirement}")
+            own = [default]
+        kept = [_stage_progress_bar(c, stage) for c in original if owning_stage(c) is None]
+        self.callbacks = [*kept, *own, _StageCheck(stage)]
         try:
-            yield
+            with quiet_console():
+                self.test(module, dataloaders, ckpt_path=ckpt_path, verbose=False, datamodule=datamodule)
         finally:
             self.callbacks = original
+        return own
+
+
+def _stage_progress_bar(callback: Callback, stage: Stage) -> Callback:
+    """Lightning's default progress bar (TQDM or rich) replaced by one labelled with the stage and counting documents
+    or queries; any other callback as it is."""
+    if type(callback) is TQDMProgressBar:
+        bar = cast(TQDMProgressBar, callback)
+        return LightningIRProgressBar(stage.label, stage.unit, bar.refresh_rate, bar.process_position)
+    if type(callback) is RichProgressBar:
+        return LightningIRProgressBar(stage.label, stage.unit, cast(RichProgressBar, callback).refresh_rate)
+    return callback
 
 
 class _StageCheck(Callback):
     """Refuses batches of the wrong kind for a stage (e.g. queries given to ``index``), naming what was expected."""
 
-    STAGES: dict[str, tuple[type, str]] = {
-        "index": (IndexBatch, "DocDataset"),
-        "search": (SearchBatch, "QueryDataset"),
-        "re_rank": (RankBatch, "RunDataset"),
-    }
-
-    def __init__(self, stage: str) -> None:
+    def __init__(self, stage: Stage) -> None:
         self.stage = stage
 
     def on_test_batch_start(
         self, trainer: Trainer, pl_module: LightningModule, batch: Any, batch_idx: int, dataloader_idx: int = 0
     ) -> None:
-        batch_type, dataset_type = self.STAGES[self.stage]
-        if not isinstance(batch, batch_type):
+        if not isinstance(batch, self.stage.batch_type):
             raise ValueError(
-                f"LightningIRTrainer.{self.stage}: dataloader {dataloader_idx} yields {type(batch).__name__} batches; "
-                f"{self.stage} takes {dataset_type} datasets ({batch_type.__name__} batches)"
+                f"LightningIRTrainer.{self.stage.name}: dataloader {dataloader_idx} yields {type(batch).__name__} "
+                f"batches; {self.stage.name} takes {self.stage.dataset_kind} datasets "
+                f"({self.stage.batch_type.__name__} batches)"
             )
 
 
@@ -267,8 +276,10 @@ def _metric_order(summaries: list[InferenceSummary]) -> Any:
 def _format_table(header: list[str], rows: list[list[str]]) -> str:
     """A plain-text table with aligned columns."""
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in [header, *rows]]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -277,7 +288,8 @@ def save_huggingface_checkpoint(module: LightningIRModule, directory: str | Path
     """Write ``module``'s model and tokenizer in Hugging Face format to ``directory``, replacing it atomically.
 
     The files go to a temporary sibling folder first, which is then renamed to ``directory`` (a previous folder is
-    moved aside and deleted only after the new one is in place).
+    moved aside and deleted only after the new one is in place). Only a Lightning IR model folder (or an empty
+    folder) is replaced.
 
     Args:
         module: The module to save.
@@ -285,15 +297,22 @@ def save_huggingface_checkpoint(module: LightningIRModule, directory: str | Path
 
     Returns:
         ``directory``.
+
+    Raises:
+        OverwriteRefusedError: ``directory`` exists and is not a Lightning IR model folder.
     """
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    temporary = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
-    previous = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-    shutil.rmtree(temporary, ignore_errors=True)
-    module.save_pretrained(temporary)
-    if directory.exists():
-        directory.rename(previous)
-    temporary.rename(directory)
-    shutil.rmtree(previous, ignore_errors=True)
-    return directory
+    with atomic_directory(directory, is_lightning_ir_model_dir, "Hugging Face checkpoint") as staging:
+        module.save_pretrained(staging)
+    return Path(directory)
+
+
+def is_lightning_ir_model_dir(path: Path) -> bool:
+    """Whether ``path`` holds a model saved by Lightning IR (its ``config.json`` has a Lightning IR model type)."""
+    try:
+        data = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    model_type = data.get("model_type") if isinstance(data, dict) else None
+    if not isinstance(model_type, str) or model_type not in CONFIG_MAPPING:
+        return False
+    return issubclass(CONFIG_MAPPING[model_type], LightningIRConfig)

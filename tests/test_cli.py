@@ -107,8 +107,9 @@ def test_inference_recipes_run_with_a_tiny_model(
         override_path = tmp_path / f"override-{recipe.name}"
         override_path.write_text(yaml.safe_dump(overrides))
         subcommand = str(_subcommand(recipe))
-        cli = LightningIRCLI(args=[subcommand, f"--config={recipe}", f"--config={override_path}",
-                                   "--trainer.enable_progress_bar=false"])
+        cli = LightningIRCLI(
+            args=[subcommand, f"--config={recipe}", f"--config={override_path}", "--trainer.enable_progress_bar=false"]
+        )
         assert isinstance(cli.trainer, LightningIRTrainer)
         if subcommand == "index":
             (indexer,) = [callback for callback in cli.trainer.callbacks if isinstance(callback, IndexCallback)]
@@ -166,3 +167,74 @@ def test_fit_help_lists_the_argument_groups(capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     for option in ("--model", "--data", "--trainer.max_steps", "--optimizer", "--lr_scheduler", "--config"):
         assert option in out
+
+
+def test_index_and_search_print_only_progress_and_results(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    """The main job's console output: stage-labelled progress bars and the tables, no third-party noise."""
+    import os
+    import subprocess
+    import sys
+
+    collection = write_collection(tmp_path / "collection")
+    model = {
+        "class_path": "lightning_ir.BiEncoderModule",
+        "init_args": {"model_name_or_path": str(tiny_bert_dir), "evaluation_metrics": ["nDCG@10"]},
+    }
+    outputs = []
+    for subcommand, callback, dataset in (
+        (
+            "index",
+            {
+                "class_path": "lightning_ir.callbacks.IndexCallback",
+                "init_args": {"index_dir": "index", "index_config": {"class_path": "TorchDenseIndexConfig"}},
+            },
+            {"class_path": "lightning_ir.data.DocDataset", "init_args": {"doc_dataset": str(collection)}},
+        ),
+        (
+            "search",
+            {
+                "class_path": "lightning_ir.callbacks.SearchCallback",
+                "init_args": {
+                    "index_dir": "index",
+                    "search_config": {"class_path": "TorchDenseSearchConfig"},
+                    "save_dir": "runs",
+                },
+            },
+            {"class_path": "lightning_ir.data.QueryDataset", "init_args": {"query_dataset": str(collection)}},
+        ),
+    ):
+        recipe = {
+            "trainer": {"logger": False, "callbacks": [callback]},
+            "model": model,
+            "data": {
+                "class_path": "lightning_ir.data.LightningIRDataModule",
+                "init_args": {"inference_batch_size": 4, "inference_datasets": [dataset]},
+            },
+        }
+        path = tmp_path / f"{subcommand}.yaml"
+        path.write_text(yaml.safe_dump(recipe))
+        env = {
+            key: value for key, value in os.environ.items() if not key.startswith(("PYTHONWARNINGS", "TRANSFORMERS"))
+        }
+        env.update(HF_HUB_OFFLINE="1", PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+        result = subprocess.run(
+            [sys.executable, "-m", "lightning_ir", subcommand, f"--config={path}"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout + result.stderr)
+    index_output, search_output = outputs
+    assert "Indexing collection" in index_output and "docs/s" in index_output
+    assert "Searching collection" in search_output and "queries/s" in search_output
+    assert "nDCG@10" in search_output and "runs/collection.run" in search_output
+    for output in outputs:
+        noisy = [
+            line
+            for line in output.splitlines()
+            if any(word in line for word in ("Tip:", "Deprecat", "Warning", "seed", "LOAD REPORT"))
+        ]
+        assert noisy == []

@@ -115,3 +115,21 @@ def test_predict_returns_the_scores_and_cross_encoders_refuse_index_batches(
         module.inference_step(IndexBatch(doc_ids=["d"], docs=["text"]))
     with pytest.raises(ValueError, match="CrossEncoderModule cannot search an index"):
         module.inference_step(SearchBatch(query_ids=["q"], queries=["text"]))
+
+
+def test_search_without_queries_and_re_rank_of_an_empty_run_fail_clearly(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    collection = write_collection(tmp_path / "collection")
+    module = BiEncoderModule(str(tiny_bert_dir))
+    index = IndexCallback(tmp_path / "index", TorchDenseIndexConfig())
+    search = SearchCallback(tmp_path / "index", TorchDenseSearchConfig(k=4), save_dir=tmp_path / "runs")
+    trainer = LightningIRTrainer(callbacks=[index, search], **quiet_trainer_kwargs(tmp_path))
+    trainer.index(module, datamodule=_data(DocDataset(str(collection))), verbose=False)
+    (collection / "queries.tsv").write_text("")
+    with pytest.raises(ValueError, match=r"search: no queries to search in dataset\(s\) \['collection'\]"):
+        trainer.search(module, datamodule=_data(QueryDataset(str(collection))))
+    (tmp_path / "empty.run").write_text("")
+    empty_run = RunDataset(str(tmp_path / "empty.run"), dataset_id=str(collection))
+    with pytest.raises(ValueError, match=r"re_rank: no queries to re-rank"):
+        trainer.re_rank(module, datamodule=_data(empty_run))
+    assert not (tmp_path / "runs").exists()
+    assert sorted(tmp_path.rglob("*.run")) == [tmp_path / "collection" / "run.run", tmp_path / "empty.run"]

@@ -10,6 +10,8 @@ from transformers import AutoModelForMaskedLM, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutput
 from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING, MODEL_MAPPING
 
+from ..console import quiet_transformers_loading, warn_missing_weights
+
 
 def _init_kwargs(model_class: type[PreTrainedModel]) -> dict[str, Any]:
     """Constructor arguments that drop parts a ranking model never uses (e.g. BERT's pooler)."""
@@ -17,7 +19,26 @@ def _init_kwargs(model_class: type[PreTrainedModel]) -> dict[str, Any]:
     return {"add_pooling_layer": False} if "add_pooling_layer" in parameters else {}
 
 
+def check_encoder_only(config: PretrainedConfig, owner: str = "lightning_ir") -> None:
+    """Refuse an encoder-decoder backbone (T5, BART, ...): bi- and cross-encoders need an encoder-only one.
+
+    Args:
+        config: The backbone's config.
+        owner: Who builds the model (starts the message).
+
+    Raises:
+        ValueError: Naming the backbone's model type.
+    """
+    if getattr(config, "is_encoder_decoder", False):
+        raise ValueError(
+            f"{owner}: the backbone's model type {config.model_type!r} is an encoder-decoder model; bi-encoders "
+            "and cross-encoders need an encoder-only backbone (BERT, ELECTRA, RoBERTa, DistilBERT, ModernBERT, ...). "
+            "Re-rankers on encoder-decoder models (monoT5) are not supported yet"
+        )
+
+
 def _encoder_class(config: PretrainedConfig) -> type[PreTrainedModel]:
+    check_encoder_only(config)
     if type(config) not in MODEL_MAPPING:
         raise ValueError(f"No Hugging Face AutoModel is registered for backbone model type {config.model_type!r}")
     return cast(type[PreTrainedModel], MODEL_MAPPING[type(config)])
@@ -32,7 +53,13 @@ def build_backbone(config: PretrainedConfig) -> PreTrainedModel:
 def load_backbone(model_name_or_path: str, config: PretrainedConfig, **kwargs: Any) -> PreTrainedModel:
     """A pretrained backbone encoder (weights read through safetensors or ``torch.load(weights_only=True)``)."""
     model_class = _encoder_class(config)
-    return model_class.from_pretrained(model_name_or_path, config=config, **_init_kwargs(model_class), **kwargs)
+    with quiet_transformers_loading():
+        loaded = model_class.from_pretrained(
+            model_name_or_path, config=config, output_loading_info=True, **_init_kwargs(model_class), **kwargs
+        )
+    model, info = cast(tuple[PreTrainedModel, dict[str, Any]], loaded)
+    warn_missing_weights(info, model_name_or_path)
+    return model
 
 
 class _HiddenStatesPassthrough(torch.nn.Module):
@@ -72,6 +99,7 @@ def _split_masked_lm(masked_lm: PreTrainedModel) -> tuple[PreTrainedModel, MLMHe
 
 def build_masked_lm(config: PretrainedConfig) -> tuple[PreTrainedModel, MLMHead]:
     """A randomly initialised encoder and MLM head for ``config``."""
+    check_encoder_only(config)
     if type(config) not in MODEL_FOR_MASKED_LM_MAPPING:
         raise ValueError(f"projection='mlm' needs a masked-LM backbone; {config.model_type!r} has none")
     return _split_masked_lm(AutoModelForMaskedLM.from_config(config))
@@ -79,4 +107,10 @@ def build_masked_lm(config: PretrainedConfig) -> tuple[PreTrainedModel, MLMHead]
 
 def load_masked_lm(model_name_or_path: str, config: PretrainedConfig, **kwargs: Any) -> tuple[PreTrainedModel, MLMHead]:
     """A pretrained encoder and its pretrained MLM head."""
-    return _split_masked_lm(AutoModelForMaskedLM.from_pretrained(model_name_or_path, config=config, **kwargs))
+    check_encoder_only(config)
+    with quiet_transformers_loading():
+        masked_lm, info = AutoModelForMaskedLM.from_pretrained(
+            model_name_or_path, config=config, output_loading_info=True, **kwargs
+        )
+    warn_missing_weights(info, model_name_or_path, "masked-LM")
+    return _split_masked_lm(masked_lm)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 from transformers import AutoConfig, PretrainedConfig
+
+from .loading import check_model_path
+from .sizes import check_positive_int
 
 
 class LightningIRConfig(PretrainedConfig):
@@ -18,10 +22,17 @@ class LightningIRConfig(PretrainedConfig):
     tokenizer needs in ``TOKENIZER_ARGS``.
 
     Args:
-        query_length: Maximum number of tokens of a query.
-        doc_length: Maximum number of tokens of a document (for cross-encoders: of the query-document pair).
+        query_length: Maximum number of tokens of a query (a positive integer).
+        doc_length: Maximum number of tokens of a document (for cross-encoders: of the query-document pair; a positive
+            integer). When the model is built, a length above what the backbone can encode (its
+            ``max_position_embeddings``) is lowered to that limit with a warning: the lengths are upper bounds, so
+            the lowered value keeps their meaning, while refusing would make the default 512 fail on backbones with
+            shorter position tables.
         backbone_config: The backbone's config, or its dict (with ``model_type``), or None before a backbone is
             attached.
+
+    Raises:
+        ValueError: If a length is not a positive integer (naming the argument and the value).
     """
 
     model_type = "lightning-ir"
@@ -36,8 +47,8 @@ class LightningIRConfig(PretrainedConfig):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.query_length = query_length
-        self.doc_length = doc_length
+        self.query_length = check_positive_int(type(self).__name__, "query_length", query_length)
+        self.doc_length = check_positive_int(type(self).__name__, "doc_length", doc_length)
         if isinstance(backbone_config, dict):
             backbone_config = AutoConfig.for_model(**backbone_config)
         self.backbone_config = backbone_config
@@ -48,6 +59,17 @@ class LightningIRConfig(PretrainedConfig):
         if backbone_config is None or name.startswith("__"):
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
         return getattr(backbone_config, name)
+
+    @classmethod
+    def from_pretrained(  # type: ignore[override]
+        cls, pretrained_model_name_or_path: str | os.PathLike[str], *args: Any, **kwargs: Any
+    ) -> Any:
+        """Load a saved config; a local path that does not exist is refused naming the path (see
+        :func:`~lightning_ir.base.loading.check_model_path`)."""
+        path = check_model_path(
+            pretrained_model_name_or_path, f"{cls.__name__}.from_pretrained", "pretrained_model_name_or_path"
+        )
+        return super().from_pretrained(path, *args, **kwargs)
 
     @property
     def backbone_model_type(self) -> str | None:

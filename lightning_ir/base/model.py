@@ -6,14 +6,17 @@ import copy
 import inspect
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, ClassVar, Literal, TypeVar, cast
 
 import torch
 from transformers import AutoConfig, PretrainedConfig, PreTrainedModel
 from transformers.models.auto.modeling_auto import MODEL_MAPPING
 
-from .backbone import build_backbone, load_backbone
+from .backbone import build_backbone, check_encoder_only, load_backbone
 from .config import LightningIRConfig
+from .loading import WEIGHT_FILES, check_model_path, naming_damaged_files
+from .outputs import LightningIROutput
+from .sizes import fit_lengths_to_backbone
 from .validation import check_choice
 
 PoolingStrategy = Literal["first", "mean", "max", "sum"]
@@ -31,11 +34,18 @@ class LightningIRModel(PreTrainedModel):
     ``AutoModel`` class works (BERT, ELECTRA, RoBERTa, DistilBERT, ModernBERT, ...). :meth:`from_pretrained` accepts
     both a saved Lightning IR model and a plain backbone (whose pretrained weights are loaded, with fresh heads).
 
+    Building the model checks the backbone (an encoder-decoder one is refused) and lowers ``query_length`` and
+    ``doc_length`` to what the backbone can encode, with a warning (see :class:`LightningIRConfig`).
+
     Args:
         config: The model's configuration; its ``backbone_config`` must be set.
+
+    Attributes:
+        output_class: The class of the model's output (subclasses set their own).
     """
 
     config_class: type[LightningIRConfig] = LightningIRConfig  # type: ignore[assignment]
+    output_class: ClassVar[type[LightningIROutput]] = LightningIROutput
     base_model_prefix = "backbone"
     config: LightningIRConfig
 
@@ -45,9 +55,11 @@ class LightningIRModel(PreTrainedModel):
                 f"{type(self).__name__}: the config has no backbone; load the model with "
                 "from_pretrained('<backbone name or path>', config=...) or set config.backbone_config"
             )
+        check_encoder_only(config.backbone_config, type(self).__name__)
         super().__init__(config, *args, **kwargs)
         self.backbone = self._build_backbone()
         self.config.backbone_config = self.backbone.config
+        fit_lengths_to_backbone(self.config, self.backbone)
 
     @property
     def backbone_config(self) -> PretrainedConfig:
@@ -153,18 +165,26 @@ class LightningIRModel(PreTrainedModel):
 
         Returns:
             The model, in evaluation mode.
+
+        Raises:
+            FileNotFoundError: If the name looks like a local path but there is no such directory.
+            NotADirectoryError: If the name is a file rather than a model folder.
+            ValueError: If a weight file is empty or truncated (naming it), or the backbone is an encoder-decoder.
         """
-        path = str(pretrained_model_name_or_path)
+        owner = f"{cls.__name__}.from_pretrained"
+        path = check_model_path(pretrained_model_name_or_path, owner, "pretrained_model_name_or_path")
         hub_kwargs = {k: kwargs[k] for k in ("revision", "cache_dir", "local_files_only", "token") if k in kwargs}
         loaded = AutoConfig.from_pretrained(path, **hub_kwargs)
         if isinstance(loaded, LightningIRConfig):
             merged = _merge_configs(loaded, config)
             model_class = cls._model_class_for(merged)
-            return super(LightningIRModel, model_class).from_pretrained(path, *args, config=merged, **kwargs)
+            with naming_damaged_files(path, owner, WEIGHT_FILES):
+                return super(LightningIRModel, model_class).from_pretrained(path, *args, config=merged, **kwargs)
         config = copy.deepcopy(config) if config is not None else cls.config_class()
         config.backbone_config = loaded
         model = cls._model_class_for(config)(config)
-        model._load_pretrained_backbone(path, **kwargs)
+        with naming_damaged_files(path, owner, WEIGHT_FILES):
+            model._load_pretrained_backbone(path, **kwargs)
         model.config.name_or_path = path
         return model.eval()
 

@@ -17,9 +17,11 @@ from ..data.batches import IndexBatch, SearchBatch
 from ..loss.base import InBatchLossFunction, LossFunction
 from .config import LightningIRConfig
 from .evaluation import EvaluationRecord, InferenceSummary, check_metrics, gather_record, loader_names
+from .loading import check_model_path
 from .model import LightningIRModel
 from .outputs import LightningIROutput
 from .rng import collect_rng_states, set_rng_states
+from .score_inputs import score_lists
 from .tokenizer import LightningIRTokenizer
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ class LightningIRModule(LightningModule):
         if model is None:
             if model_name_or_path is None:
                 raise ValueError(f"{type(self).__name__}: pass model_name_or_path or model")
+            model_name_or_path = check_model_path(model_name_or_path, type(self).__name__, "model_name_or_path")
             model = self.model_class.from_pretrained(model_name_or_path, config=config)
         self.model = model
         self.config: LightningIRConfig = model.config
@@ -354,15 +357,12 @@ class LightningIRModule(LightningModule):
             docs: For one query, a list of documents; for several, a list of lists.
 
         Returns:
-            The model's output; ``scores`` is ``(total_docs,)``, flattened in query order.
+            The model's output; ``scores`` is ``(total_docs,)`` in query order (empty, model not run, if no documents).
         """
-        query_list = [queries] if isinstance(queries, str) else list(queries)
-        if isinstance(docs, str):
-            docs = [docs]
-        doc_lists = [list(docs)] if docs and isinstance(docs[0], str) else [list(group) for group in docs]
-        if len(doc_lists) != len(query_list):
-            raise ValueError(f"score: {len(query_list)} queries but {len(doc_lists)} lists of documents")
-        batch = _ScoreBatch(queries=query_list, docs=doc_lists)  # type: ignore[arg-type]
+        query_list, doc_lists = score_lists(type(self).__name__, queries, docs)
+        if not any(doc_lists):
+            return self.model.output_class(scores=torch.zeros(0, device=self.device))
+        batch = _ScoreBatch(queries=query_list, docs=doc_lists)
         with torch.no_grad():
             return self.forward(batch)
 

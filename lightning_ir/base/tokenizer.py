@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from transformers import AutoTokenizer, BatchEncoding, PreTrainedTokenizerBase
-from transformers.models.auto.tokenization_auto import tokenizer_class_from_name
+from transformers.models.auto.tokenization_auto import TOKENIZER_MAPPING_NAMES, tokenizer_class_from_name
 
 from .config import LightningIRConfig
+from .loading import TOKENIZER_FILES, check_model_path, naming_damaged_files
+from .sizes import check_positive_int
 
 TokenizerT = TypeVar("TokenizerT", bound="LightningIRTokenizer")
 
@@ -45,8 +47,8 @@ class LightningIRTokenizer:
                 f"{type(self).__name__}.from_pretrained('<model name or path>')"
             )
         self.tokenizer = tokenizer
-        self.query_length = query_length
-        self.doc_length = doc_length
+        self.query_length = check_positive_int(type(self).__name__, "query_length", query_length)
+        self.doc_length = check_positive_int(type(self).__name__, "doc_length", doc_length)
 
     def __getattr__(self, name: str) -> Any:
         tokenizer = self.__dict__.get("tokenizer")
@@ -84,15 +86,24 @@ class LightningIRTokenizer:
 
         Settings are taken, in increasing priority, from the saved tokenizer, ``config.to_tokenizer_dict()`` and
         ``kwargs``.
+
+        Raises:
+            FileNotFoundError: If the name looks like a local path but there is no such directory.
+            NotADirectoryError: If the name is a file rather than a model folder.
+            ValueError: If a tokenizer file is damaged, or a saved Lightning IR tokenizer does not name its backbone
+                tokenizer class (both naming the file).
         """
-        path = str(model_name_or_path)
-        saved = _saved_tokenizer_config(path, kwargs)
-        backbone_class_name = saved.get(_BACKBONE_CLASS_KEY)
-        hub_kwargs = {k: kwargs.pop(k) for k in ("revision", "cache_dir", "local_files_only", "token") if k in kwargs}
-        if backbone_class_name is not None and (tokenizer_class := tokenizer_class_from_name(backbone_class_name)):
-            backbone = tokenizer_class.from_pretrained(path, **hub_kwargs)
-        else:
-            backbone = AutoTokenizer.from_pretrained(path, **hub_kwargs)
+        owner = f"{cls.__name__}.from_pretrained"
+        path = check_model_path(model_name_or_path, owner, "model_name_or_path")
+        hub_keys = ("revision", "cache_dir", "local_files_only", "token")
+        hub_kwargs: dict[str, Any] = {key: kwargs.pop(key) for key in hub_keys if key in kwargs}
+        with naming_damaged_files(path, owner, TOKENIZER_FILES):
+            saved = _saved_tokenizer_config(path, hub_kwargs)
+            tokenizer_class = _backbone_tokenizer_class(path, saved, owner)
+            if tokenizer_class is not None:
+                backbone = tokenizer_class.from_pretrained(path, **hub_kwargs)
+            else:
+                backbone = AutoTokenizer.from_pretrained(path, **hub_kwargs)
         settings = dict(saved.get(_ARGS_KEY, {}))
         if config is not None:
             settings.update(config.to_tokenizer_dict())
@@ -112,11 +123,47 @@ class LightningIRTokenizer:
         return tuple(files)
 
 
-def _saved_tokenizer_config(path: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+def _saved_tokenizer_config(path: str, hub_kwargs: dict[str, Any]) -> dict[str, Any]:
     from transformers.models.auto.tokenization_auto import get_tokenizer_config
 
-    hub_kwargs = {k: kwargs[k] for k in ("revision", "cache_dir", "local_files_only", "token") if k in kwargs}
     try:
         return dict(get_tokenizer_config(path, **hub_kwargs))
     except OSError:
         return {}
+
+
+def _backbone_tokenizer_class(path: str, saved: dict[str, Any], owner: str) -> Any:
+    """The backbone tokenizer class a saved Lightning IR tokenizer names; None for a plain backbone's tokenizer.
+
+    Raises:
+        ValueError: If the saved tokenizer is a Lightning IR one but its backbone class is missing or unknown (else
+            ``AutoTokenizer`` would hand the folder back to the Lightning IR class, endlessly).
+    """
+    name = saved.get(_BACKBONE_CLASS_KEY)
+    found = tokenizer_class_from_name(name) if isinstance(name, str) and name else None
+    if found is not None and not issubclass(found, LightningIRTokenizer):
+        return found
+    saved_name = saved.get("tokenizer_class")
+    saved_class = tokenizer_class_from_name(saved_name) if isinstance(saved_name, str) and saved_name else None
+    is_lightning_ir = _ARGS_KEY in saved or (
+        isinstance(saved_class, type) and issubclass(saved_class, LightningIRTokenizer)
+    )
+    if name is None and not is_lightning_ir:
+        return None
+    problem = "is missing" if name is None else f"is {name!r}, which is not a Hugging Face tokenizer class"
+    raise ValueError(
+        f"{owner}: the tokenizer_config.json of {path!r} is a Lightning IR tokenizer's, but its "
+        f"{_BACKBONE_CLASS_KEY!r} entry {problem}; set it to the backbone's tokenizer class"
+        f"{_suggested_backbone_class(path)}, or save the model again with LightningIRModule.save_pretrained"
+    )
+
+
+def _suggested_backbone_class(path: str) -> str:
+    """`` (e.g. 'BertTokenizer' for the 'bert' backbone)`` from a local config.json, else an empty string."""
+    try:
+        model_type = json.loads((Path(path) / "config.json").read_text())["backbone_config"]["model_type"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    names: Any = TOKENIZER_MAPPING_NAMES.get(model_type)
+    name = names if isinstance(names, str) else next((n for n in names or () if n), None)
+    return f" (e.g. {name!r} for the {model_type!r} backbone)" if name else ""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 from ..base.config import LightningIRConfig
+from ..base.sizes import check_optional_positive_int
 from ..base.validation import check_choice
 
 SimilarityFunction = Literal["dot", "cosine"]
@@ -45,8 +46,8 @@ class BiEncoderConfig(LightningIRConfig):
         normalize: L2-normalise the embeddings.
         sparsification: None, ``"relu"`` or ``"relu_log"``.
         add_marker_tokens: Insert ``[QUE]`` / ``[DOC]`` marker tokens after the first token.
-        embedding_dim: Output dimension of the projection (the backbone's hidden size without projection, the
-            vocabulary size with ``"mlm"``).
+        embedding_dim: Output dimension of the projection, a positive integer or None for the backbone's hidden size
+            (it is always the hidden size without projection, the vocabulary size with ``"mlm"``).
         projection: None, ``"linear"``, ``"linear_no_bias"`` or ``"mlm"`` (the backbone's masked-LM head).
         **kwargs: ``query_length``, ``doc_length`` and Hugging Face config arguments.
     """
@@ -126,7 +127,9 @@ class BiEncoderConfig(LightningIRConfig):
         self.normalize = normalize
         self.sparsification = sparsification
         self.add_marker_tokens = add_marker_tokens
-        self.embedding_dim = embedding_dim
+        self.embedding_dim = check_optional_positive_int(
+            name, "embedding_dim", embedding_dim, "the backbone's hidden size; its vocab size with projection='mlm'"
+        )
         self.projection = projection
 
     @property

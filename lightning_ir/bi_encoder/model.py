@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from transformers import BatchEncoding, PreTrainedModel
 
 from ..base.backbone import build_masked_lm, load_masked_lm
+from ..base.loading import check_model_path, read_json
 from ..base.model import LightningIRModel
 from ..base.outputs import LightningIROutput
 from .config import BiEncoderConfig
@@ -49,6 +49,7 @@ class BiEncoderModel(LightningIRModel):
     """
 
     config_class: type[BiEncoderConfig] = BiEncoderConfig
+    output_class: ClassVar[type[LightningIROutput]] = BiEncoderOutput
     config: BiEncoderConfig
     projection: torch.nn.Module | None
     query_mask_scoring_input_ids: torch.Tensor | None
@@ -76,7 +77,9 @@ class BiEncoderModel(LightningIRModel):
         A sentence-transformers directory (one with ``modules.json``) is read from its own files: pooling,
         normalisation, maximum length and Dense projection become the config, unless ``config`` is given.
         """
-        path = str(pretrained_model_name_or_path)
+        path = check_model_path(
+            pretrained_model_name_or_path, f"{cls.__name__}.from_pretrained", "pretrained_model_name_or_path"
+        )
         hub_kwargs = {k: kwargs[k] for k in ("revision", "cache_dir", "local_files_only", "token") if k in kwargs}
         st_dir = find_sentence_transformers_dir(path, **hub_kwargs)
         if st_dir is None or not _is_plain_backbone(st_dir):
@@ -219,4 +222,4 @@ def _is_plain_backbone(directory: Path) -> bool:
     config_file = directory / "config.json"
     if not config_file.exists():
         return True
-    return "backbone_config" not in json.loads(config_file.read_text())
+    return "backbone_config" not in read_json(config_file, "BiEncoderModel.from_pretrained")

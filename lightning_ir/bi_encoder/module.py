@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from ..base.module import LightningIRModule, LossSpec
 from ..base.outputs import LightningIROutput
 from ..data.batches import IndexBatch, SearchBatch
+from ..retrieve.base.model_identity import ModelIdentity
 from ..retrieve.base.search_config import SearchConfig
 from .config import BiEncoderConfig
 from .embedding import BiEncoderEmbedding
@@ -126,7 +127,11 @@ class BiEncoderModule(LightningIRModule):
                     "to the trainer's callbacks (trainer.search) or pass index_dir and search_config to the module"
                 )
             self.searcher = self.search_config.searcher_class(
-                self.index_dir, self.search_config, self.config, use_gpu=self.device.type == "cuda"
+                self.index_dir,
+                self.search_config,
+                self.config,
+                use_gpu=self.device.type == "cuda",
+                model_identity=ModelIdentity.of(self.model, self.config.name_or_path),
             )
         return self.searcher
 

@@ -17,6 +17,8 @@ import torch
 from safetensors.torch import load_file
 from transformers.utils import cached_file
 
+from ..base.loading import WEIGHT_FILES, naming_damaged_files
+
 _POOLING_MODES = {
     "pooling_mode_cls_token": "first",
     "pooling_mode_mean_tokens": "mean",
@@ -58,7 +60,7 @@ def find_sentence_transformers_dir(model_name_or_path: str, **hub_kwargs: Any) -
     return None if modules_file is None else Path(modules_file).parent
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError as error:
@@ -75,7 +77,9 @@ def read_sentence_transformers(directory: Path) -> SentenceTransformersSpec:
     """
     spec = SentenceTransformersSpec(directory=directory, backbone_path=directory)
     kwargs: dict[str, Any] = {"projection": None, "normalize": False, "add_marker_tokens": False}
-    modules = json.loads((directory / "modules.json").read_text())
+    modules = _read_json(directory / "modules.json")
+    if not isinstance(modules, list):
+        raise ValueError(f"{directory / 'modules.json'}: expected a list of modules, found {type(modules).__name__}")
     for module in sorted(modules, key=lambda m: int(m.get("idx", 0))):
         kind = str(module["type"]).rsplit(".", 1)[-1]
         module_dir = directory / module.get("path", "")
@@ -146,10 +150,11 @@ def _read_dense(module_dir: Path, kwargs: dict[str, Any], spec: SentenceTransfor
     bias = bool(config.get("bias", True))
     kwargs.update(projection="linear" if bias else "linear_no_bias", embedding_dim=int(config["out_features"]))
     weights_file = module_dir / "model.safetensors"
-    if weights_file.exists():
-        state = load_file(str(weights_file))
-    else:
-        state = torch.load(module_dir / "pytorch_model.bin", map_location="cpu", weights_only=True)
+    with naming_damaged_files(module_dir, "sentence-transformers model", WEIGHT_FILES):
+        if weights_file.exists():
+            state = load_file(str(weights_file))
+        else:
+            state = torch.load(module_dir / "pytorch_model.bin", map_location="cpu", weights_only=True)
     spec.dense_weights = {key.removeprefix("linear."): value for key, value in state.items()}
 
 

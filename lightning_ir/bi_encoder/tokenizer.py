@@ -59,6 +59,24 @@ class BiEncoderTokenizer(LightningIRTokenizer):
             self.tokenizer.add_tokens([query_token, doc_token], special_tokens=True)
         if (query_expansion or doc_expansion) and self.tokenizer.mask_token_id is None:
             raise ValueError(f"{type(self).__name__}: expansion needs a [MASK] token, the backbone tokenizer has none")
+        self._check_room_for_text()
+
+    def _check_room_for_text(self) -> None:
+        """Refuse lengths that leave no token for the text after the special and marker tokens.
+
+        Hugging Face tokenizers silently stop truncating when ``max_length`` is below their special tokens, so such a
+        length would not be a limit at all.
+        """
+        num_fixed = self.tokenizer.num_special_tokens_to_add() + (1 if self.add_marker_tokens else 0)
+        for option in ("query_length", "doc_length"):
+            value = getattr(self, option)
+            if value <= num_fixed:
+                markers = " and the marker token" if self.add_marker_tokens else ""
+                raise ValueError(
+                    f"{type(self).__name__}: {option}={value} leaves no room for text after the backbone tokenizer's "
+                    f"{self.tokenizer.num_special_tokens_to_add()} special tokens{markers}; it must be at least "
+                    f"{num_fixed + 1}"
+                )
 
     def tokenizer_args(self) -> dict[str, Any]:
         args = super().tokenizer_args()

@@ -15,6 +15,7 @@ from ..bi_encoder.module import BiEncoderModule
 from ..data.batches import IndexBatch
 from ..retrieve.base.index_config import IndexConfig
 from ..retrieve.base.indexer import Indexer
+from ..retrieve.base.model_identity import ModelIdentity
 
 PART_ELEMENTS = 1 << 25
 """Embedding values a process other than process 0 buffers before writing a part file (128 MiB of float32)."""
@@ -32,6 +33,10 @@ class IndexCallback(Callback):
     part files in a temporary folder next to ``index_dir`` (on a file system all processes share); process 0 adds
     them to the index after its own documents and saves it, so the index holds every document exactly once (ids
     repeated by a distributed sampler's padding are dropped).
+
+    Only a previous Lightning IR index (or an empty folder) at ``index_dir`` is ever replaced; any other existing
+    path is refused when the loop starts, before any document is encoded.
+    A symlinked ``index_dir`` keeps pointing where it pointed: the index is written there.
 
     Args:
         index_dir: Where the index directory is written (replacing a previous index there).
@@ -77,8 +82,9 @@ class IndexCallback(Callback):
         self._part, self._part_elements, self._num_parts = [], 0, 0
         self._indexer = None
         if trainer.is_global_zero:
+            identity = ModelIdentity.of(pl_module.model, pl_module.config.name_or_path)
             self._indexer = self.index_config.indexer_class(
-                self.index_dir, self.index_config, pl_module.config, verbose=self.verbose
+                self.index_dir, self.index_config, pl_module.config, verbose=self.verbose, model_identity=identity
             )
         self._parts_dir = None
         if trainer.world_size > 1:

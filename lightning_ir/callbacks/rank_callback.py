@@ -7,8 +7,9 @@ from typing import Any, ClassVar
 
 from lightning import Callback, LightningModule, Trainer
 
+from ..atomic import check_replaceable
 from ..data.batches import RankBatch, SearchBatch
-from ..data.run_file import write_run
+from ..data.run_file import is_run_file, write_run
 from .utils import check_lightning_ir_module, default_save_dir, file_name, gather_objects, run_tag
 
 RUN_SUFFIXES = (".run", ".txt", ".tsv", ".trec")
@@ -50,9 +51,15 @@ class RankCallback(Callback):
         self._rankings: dict[int, dict[str, Ranking]] = {}
 
     def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        check_lightning_ir_module(type(self).__name__, pl_module)
+        """Check, before any work, that the run files may be written (an existing file is replaced only when it is
+        a run file)."""
+        module = check_lightning_ir_module(type(self).__name__, pl_module)
         self._rankings = {}
         self.run_paths = {}
+        names = module.inference_dataset_names()
+        if trainer.is_global_zero:
+            for dataloader_idx in range(len(names)):
+                check_replaceable(self._run_path(trainer, names, dataloader_idx), is_run_file, "run file", False)
 
     def on_test_batch_end(
         self,

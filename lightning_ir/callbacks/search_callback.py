@@ -10,6 +10,7 @@ from lightning import LightningModule, Trainer
 
 from ..bi_encoder.module import BiEncoderModule
 from ..data.batches import SearchBatch
+from ..retrieve.base.model_identity import ModelIdentity
 from ..retrieve.base.search_config import SearchConfig
 from ..retrieve.base.searcher import Searcher
 from .rank_callback import RankCallback
@@ -28,10 +29,13 @@ class SearchCallback(RankCallback):
         search_config: The search settings (e.g. ``TorchDenseSearchConfig(k=100)``), matching the index type.
         save_dir: Folder of the run files (default ``<trainer log dir>/runs``).
         use_gpu: Search on the GPU when CUDA is available.
+        allow_model_mismatch: Search even when the module's weights differ from those that built the index (a
+            warning instead of an error; the ranking is then meaningless unless the models are compatible).
 
     Raises:
         FileNotFoundError: (when the loop starts) The index does not exist or is incomplete.
-        ValueError: (when the loop starts) The index is corrupt, of another type, or built for another model type.
+        ValueError: (when the loop starts) The index is corrupt, of another type, or built for another model type
+            or with other weights (``ModelMismatchError``).
     """
 
     batch_types: ClassVar[tuple[type, ...]] = (SearchBatch,)
@@ -42,6 +46,7 @@ class SearchCallback(RankCallback):
         search_config: SearchConfig,
         save_dir: str | Path | None = None,
         use_gpu: bool = True,
+        allow_model_mismatch: bool = False,
     ) -> None:
         super().__init__(save_dir=save_dir)
         if not isinstance(search_config, SearchConfig):
@@ -52,6 +57,7 @@ class SearchCallback(RankCallback):
         self.index_dir = Path(index_dir)
         self.search_config = search_config
         self.use_gpu = use_gpu
+        self.allow_model_mismatch = allow_model_mismatch
         self.searcher: Searcher | None = None
         self._previous: Any = None
 
@@ -63,7 +69,12 @@ class SearchCallback(RankCallback):
         use_gpu = self.use_gpu and torch.cuda.is_available()
         try:
             self.searcher = self.search_config.searcher_class(
-                self.index_dir, self.search_config, pl_module.config, use_gpu=use_gpu
+                self.index_dir,
+                self.search_config,
+                pl_module.config,
+                use_gpu=use_gpu,
+                model_identity=ModelIdentity.of(pl_module.model, pl_module.config.name_or_path),
+                allow_model_mismatch=self.allow_model_mismatch,
             )
         except FileNotFoundError as error:
             raise FileNotFoundError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from transformers import BatchEncoding
@@ -33,6 +33,7 @@ class CrossEncoderModel(LightningIRModel):
     """
 
     config_class: type[CrossEncoderConfig] = CrossEncoderConfig
+    output_class: ClassVar[type[LightningIROutput]] = CrossEncoderOutput
     config: CrossEncoderConfig
 
     def __init__(self, config: CrossEncoderConfig, *args: Any, **kwargs: Any) -> None:

@@ -17,23 +17,29 @@ from .local_formats import (
     LocalDocTuple,
     LocalQrel,
     LocalQuery,
+    numbered_docs,
     read_doc_tuples,
     read_docs,
     read_qrels,
     read_queries,
+    unique_records,
 )
 from .run_file import read_run
 
 
 class LocalDocStore:
-    """An in-memory document store with the ``get`` / ``get_many`` interface of ir_datasets' docstores."""
+    """An in-memory document store with the ``get`` / ``get_many`` interface of ir_datasets' docstores.
 
-    def __init__(self, docs: Iterable[LocalDoc], path: Path) -> None:
-        self._docs: dict[str, LocalDoc] = {}
-        for doc in docs:
-            if doc.doc_id in self._docs:
-                raise ValueError(f"{path}: document id '{doc.doc_id}' occurs more than once")
-            self._docs[doc.doc_id] = doc
+    Args:
+        docs: ``(line number, document)`` pairs.
+        path: The documents file, for error messages.
+
+    Raises:
+        ValueError: A document id occurs twice (the message names both lines).
+    """
+
+    def __init__(self, docs: Iterable[tuple[int, LocalDoc]], path: Path) -> None:
+        self._docs = {doc.doc_id: doc for doc in unique_records(docs, path, "document")}
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -67,7 +73,7 @@ class LocalDocs(BaseDocs):
 
     def docs_store(self, field: str = "doc_id") -> LocalDocStore:
         if self._store is None:
-            self._store = LocalDocStore(self.docs_iter(), self._path)
+            self._store = LocalDocStore(numbered_docs(self._path), self._path)
         return self._store
 
     def docs_count(self) -> int:
@@ -81,7 +87,7 @@ class LocalDocs(BaseDocs):
 
 
 class LocalQueries(BaseQueries):
-    """Queries from a local TSV or JSONL file."""
+    """Queries from a local TSV or JSONL file (a query id occurring twice is an error naming both lines)."""
 
     def __init__(self, path: Path) -> None:
         self._path = path

@@ -10,17 +10,37 @@ was expected when a line is malformed; nothing is skipped silently. Formats (cho
   ``query_id<TAB>doc_id<TAB>relevance`` (3 columns; a BEIR header line ``query-id corpus-id score`` is allowed).
 - document tuples: ``.jsonl`` with ``query_id``, ``doc_ids`` (list) and optional ``scores`` (list of numbers);
   otherwise TSV ``query_id<TAB>doc_id<TAB>doc_id[<TAB>doc_id ...]`` (first document is the positive one).
+
+Files are UTF-8 (a leading byte-order mark is skipped). Ids must be non-empty and free of whitespace; in JSONL they
+are strings or integers, texts are strings, teacher scores finite numbers; a query id may occur only once in a
+queries file. The rules and their messages are in :mod:`lightning_ir.data.validation`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
+
+from .validation import (
+    FirstSeen,
+    check_id,
+    iter_columns,
+    iter_json,
+    iter_lines,
+    json_id,
+    json_text,
+    line_error,
+    parse_id,
+    parse_int,
+    parse_number,
+    show,
+)
 
 JSONL_SUFFIXES = (".jsonl", ".json")
 _QRELS_HEADERS = ({"query-id", "corpus-id", "score"}, {"query_id", "doc_id", "relevance"})
+R = TypeVar("R", bound=tuple[Any, ...])
 
 
 class LocalDoc(NamedTuple):
@@ -63,103 +83,62 @@ class LocalDocTuple(NamedTuple):
     scores: tuple[float, ...] | None = None
 
 
-def line_error(path: Path | str, line_no: int, message: str) -> ValueError:
-    """Builds the error raised for a malformed line."""
-    return ValueError(f"line {line_no} of {path}: {message}")
+def unique_records(records: Iterable[tuple[int, R]], path: Path, what: str) -> Iterator[R]:
+    """Yields the records (id first), raising an error that names both lines when an id occurs a second time."""
+    first_seen = FirstSeen()
+    for line_no, record in records:
+        first = first_seen.add(record[0], line_no)
+        if first is not None:
+            raise line_error(path, line_no, f"{what} id '{record[0]}' occurs more than once (first on line {first})")
+        yield record
 
 
-def check_file(path: Path | str, what: str) -> Path:
-    """Returns ``path`` as a ``Path`` or raises ``FileNotFoundError`` naming the file and its role."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} file {path} does not exist")
-    return path
-
-
-def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yields ``(line number, line without its newline)`` for every non-blank line of ``path``."""
-    with check_file(path, "input").open(encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
-            line = line.rstrip("\r\n")
-            if line.strip():
-                yield line_no, line
-
-
-def iter_columns(
-    path: Path, allowed: Sequence[int], layout: str, sep: str | None = "\t"
-) -> Iterator[tuple[int, list[str]]]:
-    """Yields ``(line number, columns)``; the first line's column count (one of ``allowed``) holds for the file.
-
-    Args:
-        path: The file.
-        allowed: Allowed column counts.
-        layout: Human-readable column layout used in error messages.
-        sep: Column separator (``None`` splits on any whitespace).
-    """
-    expected: int | None = None
-    for line_no, line in iter_lines(path):
-        columns = line.split(sep)
-        if expected is None and len(columns) in allowed:
-            expected = len(columns)
-        if len(columns) != expected:
-            want = f"{expected}" if expected is not None else " or ".join(str(n) for n in allowed)
-            raise line_error(path, line_no, f"has {len(columns)} columns, expected {want} ({layout})")
-        yield line_no, columns
-
-
-def iter_json(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yields ``(line number, object)`` for a JSONL file whose objects must carry the ``required`` keys.
-
-    A required key written ``"a|b"`` is satisfied by either ``a`` or ``b``.
-    """
-    for line_no, line in iter_lines(path):
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise line_error(path, line_no, f"is not valid JSON ({error.msg})") from None
-        if not isinstance(obj, dict):
-            raise line_error(path, line_no, "is not a JSON object")
-        for key in required:
-            if not any(option in obj for option in key.split("|")):
-                raise line_error(path, line_no, f"has no '{key}' key, expected keys {list(required)}")
-        yield line_no, obj
-
-
-def parse_number(value: Any, path: Path, line_no: int, name: str, integer: bool = False) -> float:
-    """Parses a numeric column or raises an error naming the line and the column."""
-    try:
-        number = int(value) if integer else float(value)
-    except (TypeError, ValueError):
-        kind = "an integer" if integer else "a number"
-        raise line_error(path, line_no, f"{name} {value!r} is not {kind}") from None
-    return number
-
-
-def _first(obj: dict[str, Any], keys: str) -> Any:
-    return next(obj[key] for key in keys.split("|") if key in obj)
+def numbered_docs(path: Path) -> Iterator[tuple[int, LocalDoc]]:
+    """Reads a documents file (JSONL or TSV, see the module docstring) as ``(line number, document)`` pairs."""
+    if path.suffix in JSONL_SUFFIXES:
+        for line_no, obj in iter_json(path, ("doc_id|_id", "text")):
+            doc_id = json_id(obj, "doc_id|_id", path, line_no)
+            text = json_text(obj, "text", path, line_no) or ""
+            yield line_no, LocalDoc(doc_id, text, json_text(obj, "title", path, line_no) or "")
+        return
+    for line_no, columns in iter_columns(path, (2, 3), "doc_id, text or doc_id, title, text"):
+        doc_id = check_id(columns[0], path, line_no, "doc_id")
+        if len(columns) == 2:
+            yield line_no, LocalDoc(doc_id, columns[1])
+        else:
+            yield line_no, LocalDoc(doc_id, columns[2], columns[1])
 
 
 def read_docs(path: Path) -> Iterator[LocalDoc]:
-    """Reads a documents file (JSONL or TSV, see the module docstring)."""
+    """Reads a documents file (JSONL or TSV, see the module docstring); ids are not checked for repeats here."""
+    return (doc for _, doc in numbered_docs(path))
+
+
+def check_docs_file(path: Path, num_docs: int | None = None) -> int:
+    """Reads a documents file once (its first ``num_docs`` documents), checking every line and that no document id
+    occurs twice. Returns the number of documents read.
+
+    Raises:
+        ValueError: A malformed line or a repeated id (naming both lines).
+    """
+    docs = unique_records(itertools.islice(numbered_docs(path), num_docs), path, "document")
+    return sum(1 for _ in docs)
+
+
+def numbered_queries(path: Path) -> Iterator[tuple[int, LocalQuery]]:
+    """Reads a queries file (JSONL or TSV, see the module docstring) as ``(line number, query)`` pairs."""
     if path.suffix in JSONL_SUFFIXES:
-        for _, obj in iter_json(path, ("doc_id|_id", "text")):
-            yield LocalDoc(str(_first(obj, "doc_id|_id")), str(obj["text"]), str(obj.get("title") or ""))
+        for line_no, obj in iter_json(path, ("query_id|_id", "text")):
+            query_id = json_id(obj, "query_id|_id", path, line_no)
+            yield line_no, LocalQuery(query_id, json_text(obj, "text", path, line_no) or "")
         return
-    for _, columns in iter_columns(path, (2, 3), "doc_id, text or doc_id, title, text"):
-        if len(columns) == 2:
-            yield LocalDoc(columns[0], columns[1])
-        else:
-            yield LocalDoc(columns[0], columns[2], columns[1])
+    for line_no, columns in iter_columns(path, (2,), "query_id, text"):
+        yield line_no, LocalQuery(check_id(columns[0], path, line_no, "query_id"), columns[1])
 
 
 def read_queries(path: Path) -> Iterator[LocalQuery]:
-    """Reads a queries file (JSONL or TSV, see the module docstring)."""
-    if path.suffix in JSONL_SUFFIXES:
-        for _, obj in iter_json(path, ("query_id|_id", "text")):
-            yield LocalQuery(str(_first(obj, "query_id|_id")), str(obj["text"]))
-        return
-    for _, columns in iter_columns(path, (2,), "query_id, text"):
-        yield LocalQuery(columns[0], columns[1])
+    """Reads a queries file (JSONL or TSV, see the module docstring); a repeated query id is an error."""
+    return unique_records(numbered_queries(path), path, "query")
 
 
 def read_qrels(path: Path) -> Iterator[LocalQrel]:
@@ -173,32 +152,35 @@ def read_qrels(path: Path) -> Iterator[LocalQrel]:
                 continue
         else:
             query_id, iteration, doc_id, relevance = columns
-        yield LocalQrel(query_id, doc_id, int(parse_number(relevance, path, line_no, "relevance", True)), iteration)
+        yield LocalQrel(query_id, doc_id, parse_int(relevance, path, line_no, "relevance"), iteration)
 
 
 def read_doc_tuples(path: Path) -> Iterator[LocalDocTuple]:
     """Reads a document tuples file (JSONL or TSV, see the module docstring)."""
     if path.suffix in JSONL_SUFFIXES:
-        for line_no, obj in iter_json(path, ("query_id", "doc_ids")):
-            doc_ids = obj["doc_ids"]
-            if not isinstance(doc_ids, list) or len(doc_ids) < 1:
-                raise line_error(path, line_no, "'doc_ids' must be a non-empty list of document ids")
-            scores = obj.get("scores")
-            if scores is not None:
-                if not isinstance(scores, list) or len(scores) != len(doc_ids):
-                    raise line_error(path, line_no, f"'scores' must be a list of {len(doc_ids)} numbers")
-                scores = tuple(parse_number(s, path, line_no, "score") for s in scores)
-            yield LocalDocTuple(str(obj["query_id"]), tuple(str(d) for d in doc_ids), scores)
+        yield from _read_json_doc_tuples(path)
         return
     expected: int | None = None
-    for line_no, columns in iter_lines_split(path):
+    for line_no, line in iter_lines(path):
+        columns = line.split("\t")
         expected = expected or max(len(columns), 3)
         if len(columns) != expected:
             raise line_error(path, line_no, f"has {len(columns)} columns, expected {expected} (query_id, doc_ids)")
-        yield LocalDocTuple(columns[0], tuple(columns[1:]))
+        query_id = check_id(columns[0], path, line_no, "query_id")
+        doc_ids = tuple(check_id(d, path, line_no, f"doc_id {i}") for i, d in enumerate(columns[1:], start=1))
+        yield LocalDocTuple(query_id, doc_ids)
 
 
-def iter_lines_split(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Yields ``(line number, tab-separated columns)`` for every non-blank line."""
-    for line_no, line in iter_lines(path):
-        yield line_no, line.split("\t")
+def _read_json_doc_tuples(path: Path) -> Iterator[LocalDocTuple]:
+    for line_no, obj in iter_json(path, ("query_id", "doc_ids")):
+        query_id = json_id(obj, "query_id", path, line_no)
+        doc_ids = obj["doc_ids"]
+        if not isinstance(doc_ids, list) or len(doc_ids) < 1:
+            raise line_error(path, line_no, f"'doc_ids' must be a non-empty list of document ids, got {show(doc_ids)}")
+        ids = tuple(parse_id(d, path, line_no, f"'doc_ids' entry {i}") for i, d in enumerate(doc_ids, start=1))
+        scores = obj.get("scores")
+        if "scores" in obj:
+            if not isinstance(scores, list) or len(scores) != len(ids):
+                raise line_error(path, line_no, f"'scores' must be a list of {len(ids)} numbers, got {show(scores)}")
+            scores = tuple(parse_number(s, path, line_no, f"'scores' entry {i}") for i, s in enumerate(scores, 1))
+        yield LocalDocTuple(query_id, ids, scores)

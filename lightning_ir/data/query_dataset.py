@@ -5,9 +5,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
+from torch.utils.data import get_worker_info
+
 from .ir_datasets_utils import dataset_ref, qrels_by_query, query_text
+from .local_formats import read_queries
 from .samples import QuerySample
 from .sharding import ShardedIterableDataset
+from .validation import FirstSeen
 
 
 class QueryDataset(ShardedIterableDataset[QuerySample]):
@@ -16,12 +20,18 @@ class QueryDataset(ShardedIterableDataset[QuerySample]):
 
     Iteration is split across DataLoader workers and distributed ranks (every query is yielded exactly once overall).
 
+    Query ids must be unique (a second ranking for the same id would replace the first in a run) and usable in a
+    TREC run (non-empty, without whitespace). A local queries file is checked whole when the dataset is created
+    (with line numbers; cut at ``num_queries``); the queries of other collections are checked while they are read,
+    in one DataLoader worker per process (every worker reads the whole stream), and an error names positions.
+
     Args:
         query_dataset: An ir_datasets id (``"beir/scifact/test"``), a :func:`register_local` id or a folder.
         num_queries: Only the first ``num_queries`` queries (all when ``None``).
 
     Raises:
-        ValueError: Unknown id, or the collection has no queries.
+        ValueError: Unknown id, the collection has no queries, or a malformed line or repeated query id in a local
+            queries file.
     """
 
     def __init__(self, query_dataset: str, num_queries: int | None = None) -> None:
@@ -31,6 +41,11 @@ class QueryDataset(ShardedIterableDataset[QuerySample]):
         self._ref = dataset_ref(query_dataset)
         if not self._ref.load().has_queries():
             raise ValueError(f"QueryDataset: '{query_dataset}' has no queries")
+        local_file = self._ref.spec.file("queries") if self._ref.spec is not None else None
+        if local_file is not None:
+            for _ in itertools.islice(read_queries(local_file), num_queries):
+                pass
+        self._check_while_reading = local_file is None
 
     def iter_all(self) -> Iterator[QuerySample]:
         dataset = self._ref.load()
@@ -38,7 +53,12 @@ class QueryDataset(ShardedIterableDataset[QuerySample]):
         queries = dataset.queries_iter()
         if self.num_queries is not None:
             queries = itertools.islice(queries, self.num_queries)
-        for query in queries:
+        worker = get_worker_info()
+        first_seen = FirstSeen() if self._check_while_reading and (worker is None or worker.id == 0) else None
+        source = f"QueryDataset '{self.query_dataset}'"
+        for position, query in enumerate(queries, start=1):
+            if first_seen is not None:
+                first_seen.check(query.query_id, position, source, "query")
             query_qrels = None if qrels is None else qrels.get(query.query_id, [])
             yield QuerySample(query.query_id, query_text(query), query_qrels)
 

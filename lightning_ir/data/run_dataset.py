@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,15 +26,16 @@ class RunDataset(Dataset[RankSample]):
 
     **Sources.** ``run_path_or_id`` is a run file (TREC ``.run``/``.tsv``/``.txt`` with 6 columns, or JSONL, see
     :mod:`lightning_ir.data.run_file`), or an id (ir_datasets, :func:`register_local` or folder) whose collection
-    has scoreddocs. Query and document texts come from the run (JSONL ``query``/``doc`` fields) or from the
-    collection; a run file is tied to its collection by ``dataset_id``, else by its name: the part before the first
+    has scoreddocs. Query and document texts come from the run (JSONL ``query`` and ``text``/``doc`` fields) or from
+    the collection; a run file is tied to its collection by ``dataset_id``, else by its name: the part before the first
     ``.`` with ``__`` read as ``/`` (``beir__scifact__test.bm25.run`` -> ``beir/scifact/test``), if that is a known id.
-    The collection's qrels are attached to every sample.
+    A JSONL run that carries all its texts needs no collection. The collection's qrels are attached to every sample;
+    without a collection with qrels, the run's JSONL ``relevance`` fields (if any) serve as qrels (iteration ``"0"``).
 
     **Documents of a sample.** The query's documents in rank order (by rank, then descending score; JSONL runs
-    without ranks are ranked by score), cut at ``depth``; with ``add_non_retrieved_docs`` the judged documents the
-    run missed are appended (ranked after the retrieved ones, with score = lowest retrieved score - 1); then
-    ``sample_size`` documents are picked by ``sampling_strategy``:
+    without ranks are ranked by score, JSONL runs without scores have score ``-rank``), cut at ``depth``; with
+    ``add_non_retrieved_docs`` the judged documents the run missed are appended (ranked after the retrieved ones,
+    with score = lowest retrieved score - 1); then ``sample_size`` documents are picked by ``sampling_strategy``:
     ``top`` (the highest-ranked), ``random`` (uniform), ``log_random`` (probability proportional to
     ``1 / log2(rank + 1)``), ``top_and_random`` (half top, half uniform from the rest) or ``single_relevant`` (one
     random relevant document first, then the highest-ranked non-relevant ones; queries without a relevant
@@ -59,7 +61,7 @@ class RunDataset(Dataset[RankSample]):
     Raises:
         FileNotFoundError: The run file does not exist.
         ValueError: Malformed run line (names file and line), unknown id, unknown option, duplicate document,
-            a query without text, or qrels needed but missing.
+            a query without text or with different texts on two lines, or qrels needed but missing.
     """
 
     def __init__(
@@ -83,13 +85,12 @@ class RunDataset(Dataset[RankSample]):
         self.sampling_strategy, self.targets = sampling_strategy, targets
         self.normalize_targets, self.add_non_retrieved_docs = normalize_targets, add_non_retrieved_docs
         entries, self._source, self._ref = self._open(self.run_path_or_id, dataset_id)
-        self._runs = self._group(entries)
         collection = self._ref.load() if self._ref is not None else None
-        self._has_qrels = collection is not None and collection.has_qrels()
+        self._has_qrels, self._qrels = self._find_qrels(collection, entries)
         needs_qrels = targets in ("relevance", "subtopic_relevance") or add_non_retrieved_docs
         if (needs_qrels or sampling_strategy == "single_relevant") and not self._has_qrels:
             raise ValueError(f"RunDataset: {self._source} has no qrels (needed for the chosen targets/options)")
-        self._qrels = qrels_by_query(collection) if self._has_qrels else {}
+        self._runs = self._group(entries)
         self._queries = self._query_texts(collection)
         if add_non_retrieved_docs:
             self._add_non_retrieved()
@@ -112,9 +113,31 @@ class RunDataset(Dataset[RankSample]):
         dataset = ref.load()
         if not dataset.has_scoreddocs():
             raise ValueError(f"RunDataset: '{run}' has no scoreddocs (a run) and is not a run file")
-        scored = dataset.scoreddocs_iter()
-        entries = [RunEntry(s.query_id, s.doc_id, None, float(s.score), n) for n, s in enumerate(scored, start=1)]
+        entries = [
+            RunEntry(s.query_id, s.doc_id, None, float(s.score), n) for n, s in enumerate(dataset.scoreddocs_iter(), 1)
+        ]
+        bad = next((entry for entry in entries if not math.isfinite(entry.score)), None)
+        if bad is not None:
+            raise ValueError(
+                f"RunDataset: entry {bad.line} of the scoreddocs of '{run}' has score {bad.score}, not a finite number"
+            )
         return entries, f"scoreddocs of '{run}'", collection_ref
+
+    def _find_qrels(self, collection: Any, entries: list[RunEntry]) -> tuple[bool, dict[str, list[dict[str, Any]]]]:
+        """The collection's qrels, else the run's ``relevance`` fields, else none: ``(has qrels, qrels by query)``."""
+        if collection is not None and collection.has_qrels():
+            return True, qrels_by_query(collection)
+        qrels: dict[str, list[dict[str, Any]]] = {}
+        for entry in entries:
+            if entry.relevance is not None:
+                qrel = {
+                    "query_id": entry.query_id,
+                    "doc_id": entry.doc_id,
+                    "iteration": "0",
+                    "relevance": entry.relevance,
+                }
+                qrels.setdefault(entry.query_id, []).append(qrel)
+        return bool(qrels), qrels
 
     def _where(self, line: int) -> str:
         if line == 0:
@@ -141,7 +164,7 @@ class RunDataset(Dataset[RankSample]):
         return runs
 
     def _query_texts(self, collection: Any) -> dict[str, str]:
-        texts = {qid: next((e.query for e in run if e.query is not None), None) for qid, run in self._runs.items()}
+        texts = {qid: self._inline_query_text(run) for qid, run in self._runs.items()}
         if all(text is not None for text in texts.values()):
             return {qid: str(text) for qid, text in texts.items()}
         known: dict[str, str] = {}
@@ -159,6 +182,19 @@ class RunDataset(Dataset[RankSample]):
                 raise ValueError(f"RunDataset: {where} names query '{qid}', not in '{self._ref.dataset_id}'")
             result[qid] = text if text is not None else known[qid]
         return result
+
+    def _inline_query_text(self, run: list[RunEntry]) -> str | None:
+        """The query text the run gives on its lines for one query (refused when two lines disagree)."""
+        first = next((entry for entry in run if entry.query is not None), None)
+        if first is None:
+            return None
+        other = next((entry for entry in run if entry.query is not None and entry.query != first.query), None)
+        if other is not None:
+            raise ValueError(
+                f"RunDataset: {self._where(other.line)} gives query '{other.query_id}' the text {other.query!r}, "
+                f"but line {first.line} gave it {first.query!r}"
+            )
+        return first.query
 
     def _check_doc_source(self, collection: Any) -> None:
         lacking = next((e for run in self._runs.values() for e in run if e.doc is None), None)

@@ -3,23 +3,31 @@
 Two formats are read:
 
 - TREC (any suffix but ``.jsonl``/``.json``, typically ``.run``, ``.tsv`` or ``.txt``): six whitespace-separated
-  columns ``query_id Q0 doc_id rank score tag``. Three-column files are refused on purpose: ``qid docid score``
-  and MS MARCO's ``qid docid rank`` cannot be told apart, and guessing wrong would silently invert the ranking.
-- JSONL (``.jsonl``/``.json``): one object per line with ``query_id``, ``doc_id``, ``score``, optionally ``rank``
-  (all lines or none) and optionally the texts ``query`` and ``doc``. Without ranks, ranks follow the scores.
+  columns ``query_id Q0 doc_id rank score tag`` (the second column and the tag are not interpreted, so any tag
+  without whitespace is fine). Three-column files are refused on purpose: ``qid docid score`` and MS MARCO's
+  ``qid docid rank`` cannot be told apart, and guessing wrong would silently invert the ranking.
+- JSONL (``.jsonl``/``.json``): one object per line with ``query_id``, ``doc_id`` (strings or integers) and ``score``
+  or ``rank`` or both (each of them on every line or on none); optionally the query text ``query``, the document
+  text ``text`` (or ``doc``) and a relevance label ``relevance``, so that such a run can be re-ranked and evaluated
+  without a collection. Without ranks, ranks follow the scores; without scores, the score of rank ``r`` is ``-r``
+  (so that higher is better, the score order is the rank order and score differences are rank differences).
 
+Scores must be finite, ranks and relevance labels integers, ids non-empty and free of whitespace (see
+:mod:`lightning_ir.data.validation`); any other line is refused with an error naming the file and the line.
 Runs are written in the TREC format, atomically (a temporary file renamed into place).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+import math
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import NamedTuple
 
-from .local_formats import JSONL_SUFFIXES, iter_columns, iter_json, line_error, parse_number
+from ..atomic import atomic_file
+from .local_formats import JSONL_SUFFIXES
+from .validation import iter_columns, iter_json, json_id, json_text, line_error, parse_int, parse_number
 
 TREC_LAYOUT = "query_id Q0 doc_id rank score tag"
 
@@ -31,10 +39,11 @@ class RunEntry(NamedTuple):
         query_id: Query id.
         doc_id: Document id.
         rank: Rank in the query's ranking (1 is the top), or ``None`` when the run has no ranks.
-        score: Retrieval score (higher is better).
+        score: Retrieval score (higher is better); ``-rank`` for a JSONL run that has ranks only.
         line: Line number in the file (or position in an ir_datasets scoreddocs iterator), for error messages.
         query: Query text when the run carries it, else ``None``.
-        doc: Document text when the run carries it, else ``None``.
+        doc: Document text when the run carries it (JSONL ``text`` or ``doc``), else ``None``.
+        relevance: Relevance label when the run carries it (JSONL ``relevance``), else ``None``.
     """
 
     query_id: str
@@ -44,6 +53,7 @@ class RunEntry(NamedTuple):
     line: int
     query: str | None = None
     doc: str | None = None
+    relevance: int | None = None
 
 
 def read_run(path: Path | str) -> Iterator[RunEntry]:
@@ -66,29 +76,32 @@ def read_run(path: Path | str) -> Iterator[RunEntry]:
         yield from _read_jsonl_run(path)
         return
     for line_no, columns in iter_columns(path, (6,), TREC_LAYOUT, sep=None):
-        rank = int(parse_number(columns[3], path, line_no, "rank", integer=True))
+        rank = parse_int(columns[3], path, line_no, "rank")
         score = parse_number(columns[4], path, line_no, "score")
         yield RunEntry(columns[0], columns[2], rank, score, line_no)
 
 
 def _read_jsonl_run(path: Path) -> Iterator[RunEntry]:
-    has_rank: bool | None = None
-    for line_no, obj in iter_json(path, ("query_id", "doc_id", "score")):
-        if has_rank is None:
-            has_rank = "rank" in obj
-        if ("rank" in obj) != has_rank:
-            raise line_error(path, line_no, "'rank' must be given on every line or on none")
-        rank = int(parse_number(obj["rank"], path, line_no, "rank", integer=True)) if has_rank else None
-        score = parse_number(obj["score"], path, line_no, "score")
-        query, doc = obj.get("query"), obj.get("doc")
+    first_keys: dict[str, bool] = {}
+    for line_no, obj in iter_json(path, ("query_id", "doc_id", "score|rank")):
+        for key in ("rank", "score"):
+            if first_keys.setdefault(key, key in obj) != (key in obj):
+                raise line_error(path, line_no, f"'{key}' must be given on every line or on none")
+        rank = parse_int(obj["rank"], path, line_no, "'rank'") if "rank" in obj else None
+        if rank is not None and "score" not in obj:
+            score = -float(rank)  # documented in the module docstring
+        else:  # iter_json made sure that 'score' is there
+            score = parse_number(obj["score"], path, line_no, "'score'")
+        relevance = parse_int(obj["relevance"], path, line_no, "'relevance'") if "relevance" in obj else None
         yield RunEntry(
-            str(obj["query_id"]),
-            str(obj["doc_id"]),
-            rank,
-            score,
-            line_no,
-            None if query is None else str(query),
-            None if doc is None else str(doc),
+            query_id=json_id(obj, "query_id", path, line_no),
+            doc_id=json_id(obj, "doc_id", path, line_no),
+            rank=rank,
+            score=score,
+            line=line_no,
+            query=json_text(obj, "query", path, line_no),
+            doc=json_text(obj, "text|doc", path, line_no),
+            relevance=relevance,
         )
 
 
@@ -101,10 +114,11 @@ def write_run(
 ) -> Path:
     """Writes a TREC run file atomically (to a temporary file in the same folder, then renamed into place).
 
-    Each query's documents are ranked by descending score (ties keep their input order).
+    Each query's documents are ranked by descending score (ties keep their input order). An existing ``path`` is
+    replaced only when it is a run file (or empty); any other file is refused and kept.
 
     Args:
-        path: Destination file; parent folders are created.
+        path: Destination file (through a symbolic link: where the link points); parent folders are created.
         query_ids: One id per query.
         doc_ids: Per query, its document ids.
         scores: Per query, one score per document (lists, arrays or tensors).
@@ -114,7 +128,8 @@ def write_run(
         The path written.
 
     Raises:
-        ValueError: Lengths disagree, or an id or the tag contains whitespace.
+        ValueError: Lengths disagree, an id or the tag contains whitespace, or a score is not finite.
+        OverwriteRefusedError: ``path`` exists and is not a run file.
     """
     path = Path(path)
     score_lists = [[float(s) for s in query_scores] for query_scores in scores]
@@ -135,14 +150,23 @@ def write_run(
             doc_id = query_doc_ids[i]
             if len(f"{query_id} {doc_id}".split()) != 2:
                 raise ValueError(f"write_run: query id {query_id!r} or doc id {doc_id!r} contains whitespace")
+            if not math.isfinite(query_scores[i]):
+                raise ValueError(f"write_run: query {query_id} has the non-finite score {query_scores[i]} for {doc_id}")
             lines.append(f"{query_id} Q0 {doc_id} {rank} {query_scores[i]!r} {tag}\n")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.writelines(lines)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, is_run_file, "run file") as temporary, open(temporary, "w", encoding="utf-8") as file:
+        file.writelines(lines)
     return path
+
+
+RUN_CHECK_LINES = 100
+"""Lines of an existing file read to decide whether it is a run file (and so may be replaced by one)."""
+
+
+def is_run_file(path: Path) -> bool:
+    """Whether ``path`` reads as a run file (its first :data:`RUN_CHECK_LINES` lines are valid run lines); only such
+    a file (or an empty one) is replaced by :func:`write_run`."""
+    try:
+        entries = list(islice(read_run(path), RUN_CHECK_LINES))
+    except (OSError, ValueError):
+        return False
+    return bool(entries)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ class TupleDataset(ShardedIterableDataset[RankSample]):
     """Iterates over a collection's docpairs as :class:`RankSample` objects with targets.
 
     Iteration is split across DataLoader workers and distributed ranks (every tuple is yielded exactly once overall).
+    Teacher scores must be finite numbers (local tuples files are checked line by line when read).
 
     Args:
         tuples_dataset: An id whose collection has docpairs (ir_datasets, :func:`register_local` or a folder).
@@ -82,6 +84,8 @@ class TupleDataset(ShardedIterableDataset[RankSample]):
             return targets
         if scores is None:
             raise ValueError(f"{where} has no scores; use targets='order' or scored tuples")
+        if not all(math.isfinite(score) for score in scores):
+            raise ValueError(f"{where} has scores {list(scores)}; teacher scores must be finite numbers")
         return torch.tensor(scores[:num_docs], dtype=torch.float32)
 
     def count_all(self) -> int | None:

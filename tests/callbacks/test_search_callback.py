@@ -146,9 +146,10 @@ def test_non_positive_k_is_refused(
 
 
 def test_search_with_the_module_index_and_without_any(
-    tmp_path: Path, tiny_bert_dir: Path, index_dir: Path, collection: Path
+    tmp_path: Path, tiny_bert_dir: Path, index_dir: Path, collection: Path, bi_encoder: BiEncoderModule
 ) -> None:
     module = BiEncoderModule(str(tiny_bert_dir), index_dir=index_dir, search_config=TorchDenseSearchConfig(k=2))
+    module.model.load_state_dict(bi_encoder.model.state_dict())  # the weights the index was built with
     trainer = LightningIRTrainer(**quiet_trainer_kwargs(tmp_path))
     assert trainer.search(module, datamodule=query_data(collection), verbose=False) == [{}]
     run = read_run_file(tmp_path / "runs" / "collection.run")

@@ -38,3 +38,19 @@ def test_write_run_is_atomic_on_error(tmp_path: Path) -> None:
         write_run(path, ["q1"], [["a"]], [[1.0]], tag="two words")
     assert path.read_text() == "old\n"
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_write_run_replaces_only_a_run_file(tmp_path: Path) -> None:
+    from lightning_ir.atomic import OverwriteRefusedError
+
+    run = write_run(tmp_path / "out.run", ["q1"], [["a"]], [[1.0]])
+    write_run(run, ["q1"], [["b"]], [[2.0]])  # a run file: replaced
+    assert [entry.doc_id for entry in read_run(run)] == ["b"]
+    letter = tmp_path / "letter.txt"
+    letter.write_text("Dear reviewer,\nthank you.\n")
+    with pytest.raises(OverwriteRefusedError, match=r"letter.txt: the file exists and is not a Lightning IR run file"):
+        write_run(letter, ["q1"], [["a"]], [[1.0]])
+    assert letter.read_text() == "Dear reviewer,\nthank you.\n"
+    with pytest.raises(ValueError, match="non-finite score nan"):
+        write_run(run, ["q1"], [["a"]], [[float("nan")]])
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["letter.txt", "out.run"]

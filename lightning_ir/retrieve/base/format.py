@@ -11,9 +11,6 @@ An index is a directory::
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -22,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from ...atomic import atomic_directory, check_replaceable
 from .model_config import ScoringSettings
+from .model_identity import ModelIdentity
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -49,6 +48,7 @@ class IndexMetadata:
         normalized: Whether stored vectors were L2-normalised (cosine similarity).
         index_config: The index configuration's parameters.
         model_config: The full model configuration, when it offered ``to_dict()``.
+        model_identity: Name or path and weights fingerprint of the model that built the index (None when unknown).
         format_version: Version of this on-disk format.
     """
 
@@ -61,12 +61,14 @@ class IndexMetadata:
     normalized: bool
     index_config: dict[str, Any] = field(default_factory=dict)
     model_config: dict[str, Any] | None = None
+    model_identity: ModelIdentity | None = None
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
         """Returns a JSON-serialisable dictionary."""
         data = asdict(self)
         data["scoring"] = self.scoring.to_dict()
+        data["model_identity"] = None if self.model_identity is None else self.model_identity.to_dict()
         return data
 
     @classmethod
@@ -97,6 +99,7 @@ class IndexMetadata:
                 normalized=bool(data["normalized"]),
                 index_config=dict(data.get("index_config") or {}),
                 model_config=data.get("model_config"),
+                model_identity=ModelIdentity.from_dict(data.get("model_identity")),
                 format_version=version,
             )
         except (KeyError, TypeError, ValueError) as error:
@@ -156,15 +159,16 @@ def read_doc_ids(index_dir: Path, num_docs: int) -> list[str]:
 
 
 def load_array(
-    path: Path, shape: tuple[int, ...], dtype: np.dtype | type | None = None, mmap: bool = False
+    path: Path, shape: tuple[int, ...], dtype: np.dtype | type | None = None, mmap: bool = False, finite: bool = False
 ) -> np.ndarray:
-    """Loads a ``.npy`` array and checks its shape (and dtype).
+    """Loads a ``.npy`` array and checks its shape (and dtype, and that its values are finite).
 
     Args:
         path: The ``.npy`` file.
         shape: The expected shape.
         dtype: The expected dtype, if it should be checked.
         mmap: Memory-map the file instead of reading it.
+        finite: Refuse NaN and infinite values.
 
     Raises:
         FileNotFoundError: If the file is missing.
@@ -180,7 +184,20 @@ def load_array(
         raise IndexFormatError(f"{path} has shape {array.shape}, expected {shape} from {path.parent / CONFIG_FILE}")
     if dtype is not None and array.dtype != np.dtype(dtype):
         raise IndexFormatError(f"{path} has dtype {array.dtype}, expected {np.dtype(dtype)}")
+    if finite:
+        check_finite(array, path)
     return array
+
+
+def check_finite(array: np.ndarray, path: Path, block: int = 1 << 16) -> None:
+    """Raises an :class:`IndexFormatError` naming ``path`` and the first row that holds a NaN or infinite value
+    (read block by block, so memory-mapped arrays are not loaded whole)."""
+    for start in range(0, array.shape[0] if array.ndim else 0, block):
+        chunk = np.asarray(array[start : start + block])
+        finite = np.isfinite(chunk) if chunk.ndim == 1 else np.isfinite(chunk).all(axis=tuple(range(1, chunk.ndim)))
+        if not finite.all():
+            row = start + int(np.argmin(finite))
+            raise IndexFormatError(f"{path} holds a non-finite value (NaN or inf) in row {row}; rebuild the index")
 
 
 def load_doc_lengths(index_dir: Path, metadata: IndexMetadata) -> np.ndarray:
@@ -192,6 +209,14 @@ def load_doc_lengths(index_dir: Path, metadata: IndexMetadata) -> np.ndarray:
     """
     path = index_dir / DOC_LENGTHS_FILE
     lengths = load_array(path, (metadata.num_docs,), np.int64)
+    if metadata.num_docs and int(lengths.min()) < 0:
+        raise IndexFormatError(f"{path}: document {int(np.argmin(lengths))} has a negative number of vectors")
+    if not metadata.multi_vector and (metadata.num_embeddings != metadata.num_docs or (lengths != 1).any()):
+        bad = int(np.argmax(lengths != 1)) if (lengths != 1).any() else 0
+        raise IndexFormatError(
+            f"{path}: {index_dir / CONFIG_FILE} describes a single-vector index, but document {bad} has "
+            f"{int(lengths[bad])} vectors ({metadata.num_embeddings} vectors for {metadata.num_docs} documents)"
+        )
     if int(lengths.sum()) != metadata.num_embeddings:
         raise IndexFormatError(
             f"{path}: document lengths sum to {int(lengths.sum())}, but {index_dir / CONFIG_FILE} says "
@@ -200,43 +225,35 @@ def load_doc_lengths(index_dir: Path, metadata: IndexMetadata) -> np.ndarray:
     return lengths
 
 
+def is_index_dir(path: Path) -> bool:
+    """Whether ``path`` is a folder holding a Lightning IR index (its ``config.json`` names an index type and format
+    version); only such folders (or empty ones) are replaced by a new index."""
+    try:
+        data = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "index_type" in data and "format_version" in data
+
+
+def check_index_target(index_dir: str | Path) -> Path:
+    """Checks, before any work, that an index may be written to ``index_dir`` and returns where it goes.
+
+    Raises:
+        OverwriteRefusedError: ``index_dir`` exists and is neither a Lightning IR index nor an empty folder.
+    """
+    return check_replaceable(index_dir, is_index_dir, "index")
+
+
 @contextmanager
-def staging_directory(index_dir: Path) -> Iterator[Path]:
+def staging_directory(index_dir: str | Path) -> Iterator[Path]:
     """Yields a fresh temporary sibling of ``index_dir`` and renames it into place when the block succeeds.
 
-    A previous index at ``index_dir`` is replaced only at the very end. If the block raises, the temporary
-    directory is removed and any previous index stays as it was.
+    Only an existing index (or an empty folder) is replaced, and only at the very end: if the block raises, the
+    temporary folder is removed and a previous index stays as it was. A symlinked ``index_dir`` keeps pointing where
+    it pointed (the index is written there).
 
-    Args:
-        index_dir: Where the finished index goes.
-
-    Yields:
-        The temporary directory to write into.
+    Raises:
+        OverwriteRefusedError: ``index_dir`` exists and is neither a Lightning IR index nor an empty folder.
     """
-    index_dir = Path(index_dir).absolute()
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tag = uuid.uuid4().hex[:8]
-    staging = index_dir.with_name(f".{index_dir.name}.tmp-{tag}")
-    staging.mkdir()
-    try:
+    with atomic_directory(index_dir, is_index_dir, "index") as staging:
         yield staging
-        _replace_directory(staging, index_dir, index_dir.with_name(f".{index_dir.name}.old-{tag}"))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _replace_directory(source: Path, target: Path, backup: Path) -> None:
-    """Renames ``source`` to ``target``, moving an existing ``target`` aside first and restoring it on failure."""
-    if target.exists() or target.is_symlink():
-        if not target.is_dir():
-            raise FileExistsError(f"cannot write an index to {target}: a file with that name exists")
-        os.replace(target, backup)
-        try:
-            os.replace(source, target)
-        except BaseException:
-            os.replace(backup, target)
-            raise
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        os.replace(source, target)

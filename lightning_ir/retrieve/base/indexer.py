@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import torch
 
-from .format import IndexMetadata, staging_directory, write_doc_ids, write_metadata
+from .format import IndexMetadata, check_index_target, staging_directory, write_doc_ids, write_metadata
 from .model_config import ScoringModelConfig, ScoringSettings, model_config_to_dict
+from .model_identity import ModelIdentity
 
 if TYPE_CHECKING:
     from .index_config import IndexConfig
@@ -46,17 +47,27 @@ class Indexer(ABC):
         indexer.save()
 
     Nothing is written before :meth:`save`, which writes into a temporary sibling directory and renames it into
-    place, so a failure at any point leaves a previous index at ``index_dir`` intact.
+    place, so a failure at any point leaves a previous index at ``index_dir`` intact. Only a previous Lightning IR
+    index (or an empty folder) is ever replaced: any other existing ``index_dir`` is refused when the indexer is
+    created, before any document is encoded.
 
     Args:
-        index_dir: Where the index directory is written.
+        index_dir: Where the index directory is written (through a symbolic link: where the link points).
         index_config: The index configuration.
         model_config: The bi-encoder configuration (``model_type``, ``similarity_function``,
             ``query_aggregation_function``, ``embedding_dim``); its scoring settings are stored with the index.
         verbose: Log progress while saving.
+        model_identity: The model that encodes the documents (stored with the index; searchers compare it with the
+            query model's).
+
+    Raises:
+        OverwriteRefusedError: ``index_dir`` exists and is neither a Lightning IR index nor an empty folder.
     """
 
     index_type: ClassVar[str]
+
+    allows_empty_documents: ClassVar[bool] = False
+    """Whether a single-vector document without a scoring vector may be added (it then can never be found)."""
 
     def __init__(
         self,
@@ -64,8 +75,11 @@ class Indexer(ABC):
         index_config: IndexConfig,
         model_config: ScoringModelConfig,
         verbose: bool = False,
+        model_identity: ModelIdentity | None = None,
     ) -> None:
+        check_index_target(index_dir)
         self.index_dir = Path(index_dir)
+        self.model_identity = model_identity
         self.index_config = index_config
         self.scoring = ScoringSettings.from_model_config(model_config)
         self.model_config_dict = model_config_to_dict(model_config)
@@ -73,6 +87,10 @@ class Indexer(ABC):
         self.doc_ids: list[str] = []
         self._doc_id_set: set[str] = set()
         self._dim: int | None = None
+        self._start()
+
+    def _start(self) -> None:  # noqa: B027 - a hook with nothing to do by default
+        """Prepares the indexer's own storage; called at the end of ``__init__`` (instead of overriding it)."""
 
     @property
     def num_docs(self) -> int:
@@ -119,6 +137,7 @@ class Indexer(ABC):
                 normalized=self.scoring.similarity_function == "cosine",
                 index_config=self.index_config.to_dict(),
                 model_config=self.model_config_dict,
+                model_identity=self.model_identity,
             )
             write_metadata(staging, metadata)
         if self.verbose:
@@ -139,6 +158,23 @@ class Indexer(ABC):
             raise ValueError(f"embedding dim changed from {self._dim} to {embeddings.shape[2]} between batches")
         if not embeddings.is_floating_point():
             raise ValueError(f"embeddings must be floating point, got {embeddings.dtype}")
+        self._check_doc_ids(doc_ids)
+        self._check_vectors(doc_ids, embeddings, scoring_mask.bool())
+
+    def _check_vectors(self, doc_ids: list[str], embeddings: torch.Tensor, scoring_mask: torch.Tensor) -> None:
+        """Refuses non-finite scoring vectors and single-vector documents without a scoring vector."""
+        finite = torch.isfinite(embeddings).all(dim=2) | ~scoring_mask
+        if not bool(finite.all()):
+            row = int((~finite).any(dim=1).nonzero()[0])
+            raise ValueError(f"document {doc_ids[row]!r} has a non-finite embedding (NaN or inf); it is not indexed")
+        if embeddings.shape[1] == 1 and not self.allows_empty_documents and not bool(scoring_mask.all()):
+            row = int((~scoring_mask[:, 0]).nonzero()[0])
+            raise ValueError(
+                f"document {doc_ids[row]!r} has no vector that takes part in scoring (its scoring mask is False), so a "
+                "single-vector index could never return it"
+            )
+
+    def _check_doc_ids(self, doc_ids: list[str]) -> None:
         seen: set[str] = set()
         for doc_id in doc_ids:
             if not isinstance(doc_id, str) or "\n" in doc_id or "\r" in doc_id:

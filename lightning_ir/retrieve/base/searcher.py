@@ -13,6 +13,7 @@ import torch
 
 from .format import IndexMetadata, read_doc_ids, read_metadata
 from .model_config import ScoringModelConfig
+from .model_identity import ModelIdentity, check_model_identity
 from .scoring import normalize
 from .search_config import SearchConfig, check_positive
 
@@ -49,10 +50,15 @@ class Searcher(ABC):
         model_config: The bi-encoder configuration of the query encoder; its ``model_type`` must match the
             index's. ``None`` skips that check. Scoring settings are taken from the index.
         use_gpu: Search on a CUDA device when one is available (otherwise a warning is issued).
+        model_identity: The query model's identity (``ModelIdentity.of(model)``); when given, it must match the
+            identity stored with the index (same weights), since other weights give meaningless rankings.
+        allow_model_mismatch: Only warn when ``model_identity`` differs from the index's.
 
     Raises:
         FileNotFoundError: If the index directory or one of its files is missing.
-        IndexFormatError: If a file is corrupt or sizes do not match.
+        IndexFormatError: If a file is corrupt, sizes do not match, vector counts do not fit the index kind, or stored
+            vectors are not finite.
+        ModelMismatchError: If the index was built with other weights (see ``model_identity``).
         ValueError: If the index was built for another model type or by an indexer this searcher cannot read.
     """
 
@@ -64,11 +70,14 @@ class Searcher(ABC):
         search_config: SearchConfig,
         model_config: ScoringModelConfig | None,
         use_gpu: bool = False,
+        model_identity: ModelIdentity | None = None,
+        allow_model_mismatch: bool = False,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.search_config = search_config
         self.metadata: IndexMetadata = read_metadata(self.index_dir)
         self._check_index(model_config)
+        check_model_identity(self.metadata.model_identity, model_identity, self.index_dir, allow_model_mismatch)
         self.doc_ids = read_doc_ids(self.index_dir, self.metadata.num_docs)
         self.use_gpu = use_gpu
         self.device = torch.device("cpu")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from abc import abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -13,11 +13,7 @@ import torch
 from ..base.dense_buffer import DenseEmbeddingBuffer
 from ..base.format import DOC_LENGTHS_FILE, EMBEDDINGS_FILE
 from ..base.indexer import IndexData, Indexer
-from ..base.model_config import ScoringModelConfig
 from .backend import import_faiss
-
-if TYPE_CHECKING:
-    from ..base.index_config import IndexConfig
 
 logger = logging.getLogger(__name__)
 
@@ -37,15 +33,8 @@ class FaissIndexer(Indexer):
     keeps_embeddings = False
     """Whether single-vector indexes also keep ``embeddings.npy`` (for exact re-scoring of compressed indexes)."""
 
-    def __init__(
-        self,
-        index_dir: str | Path,
-        index_config: IndexConfig,
-        model_config: ScoringModelConfig,
-        verbose: bool = False,
-    ) -> None:
+    def _start(self) -> None:
         import_faiss()
-        super().__init__(index_dir, index_config, model_config, verbose=verbose)
         self.buffer = DenseEmbeddingBuffer(normalize_vectors=self.scoring.similarity_function == "cosine")
 
     def _add(self, embeddings: torch.Tensor, scoring_mask: torch.Tensor) -> None:

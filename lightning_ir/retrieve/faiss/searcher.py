@@ -51,9 +51,21 @@ class FaissSearcher(Searcher):
         if metadata.multi_vector or metadata.index_type == "faiss-ivfpq":
             shape = (metadata.num_embeddings, metadata.dim)
             path = self.index_dir / EMBEDDINGS_FILE
-            self.embeddings = load_array(path, shape, np.float32, mmap=not metadata.multi_vector)
+            self.embeddings = load_array(path, shape, np.float32, mmap=not metadata.multi_vector, finite=True)
+        elif metadata.index_type == "faiss-flat":
+            self._check_flat_vectors(index, path)
         self.index = self._configure(faiss, index)
         self.device = torch.device("cpu")
+
+    @staticmethod
+    def _check_flat_vectors(index: Any, path: Any, block: int = 1 << 16) -> None:
+        """Refuses a flat faiss index holding NaN or infinite vectors (read back block by block)."""
+        for start in range(0, index.ntotal, block):
+            vectors = index.reconstruct_n(start, min(block, index.ntotal - start))
+            finite = np.isfinite(vectors).all(axis=1)
+            if not finite.all():
+                row = start + int(np.argmin(finite))
+                raise IndexFormatError(f"{path} holds a non-finite vector (NaN or inf) in row {row}; rebuild the index")
 
     def _configure(self, faiss: Any, index: Any) -> Any:
         ivf = faiss.try_extract_index_ivf(index)

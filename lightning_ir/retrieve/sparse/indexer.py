@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from ..base.indexer import IndexData, Indexer
-from ..base.model_config import ScoringModelConfig
 from ..base.scoring import normalize
-
-if TYPE_CHECKING:
-    from ..base.index_config import IndexConfig
 
 CROW_INDICES_FILE = "crow_indices.npy"
 COL_INDICES_FILE = "col_indices.npy"
@@ -29,14 +24,9 @@ class SparseIndexer(Indexer):
 
     index_type = "sparse"
 
-    def __init__(
-        self,
-        index_dir: str | Path,
-        index_config: IndexConfig,
-        model_config: ScoringModelConfig,
-        verbose: bool = False,
-    ) -> None:
-        super().__init__(index_dir, index_config, model_config, verbose=verbose)
+    allows_empty_documents = True
+
+    def _start(self) -> None:
         self._row_nnz: list[np.ndarray] = []
         self._columns: list[np.ndarray] = []
         self._values: list[np.ndarray] = []

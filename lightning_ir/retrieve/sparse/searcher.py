@@ -30,7 +30,7 @@ class SparseSearcher(Searcher):
         crow = load_array(self.index_dir / CROW_INDICES_FILE, (metadata.num_docs + 1,), np.int64)
         nnz = metadata.num_embeddings
         columns = load_array(self.index_dir / COL_INDICES_FILE, (nnz,), np.int64)
-        values = load_array(self.index_dir / VALUES_FILE, (nnz,), np.float32)
+        values = load_array(self.index_dir / VALUES_FILE, (nnz,), np.float32, finite=True)
         if crow[0] != 0 or crow[-1] != nnz or bool(np.any(np.diff(crow) < 0)):
             raise IndexFormatError(
                 f"{self.index_dir / CROW_INDICES_FILE} is not a valid CSR row index for {nnz} values"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -11,10 +10,6 @@ import torch
 from ..base.dense_buffer import DenseEmbeddingBuffer
 from ..base.format import DOC_LENGTHS_FILE, EMBEDDINGS_FILE
 from ..base.indexer import IndexData, Indexer
-from ..base.model_config import ScoringModelConfig
-
-if TYPE_CHECKING:
-    from ..base.index_config import IndexConfig
 
 
 class TorchDenseIndexer(Indexer):
@@ -26,14 +21,7 @@ class TorchDenseIndexer(Indexer):
 
     index_type = "torch-dense"
 
-    def __init__(
-        self,
-        index_dir: str | Path,
-        index_config: IndexConfig,
-        model_config: ScoringModelConfig,
-        verbose: bool = False,
-    ) -> None:
-        super().__init__(index_dir, index_config, model_config, verbose=verbose)
+    def _start(self) -> None:
         self.buffer = DenseEmbeddingBuffer(normalize_vectors=self.scoring.similarity_function == "cosine")
 
     def _add(self, embeddings: torch.Tensor, scoring_mask: torch.Tensor) -> None:

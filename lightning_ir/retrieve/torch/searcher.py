@@ -33,7 +33,9 @@ class TorchDenseSearcher(Searcher):
     def _load(self) -> None:
         metadata = self.metadata
         lengths = load_doc_lengths(self.index_dir, metadata)
-        embeddings = load_array(self.index_dir / EMBEDDINGS_FILE, (metadata.num_embeddings, metadata.dim), np.float32)
+        embeddings = load_array(
+            self.index_dir / EMBEDDINGS_FILE, (metadata.num_embeddings, metadata.dim), np.float32, finite=True
+        )
         self.embeddings = torch.from_numpy(embeddings).to(self.device)
         self.doc_lengths = torch.from_numpy(lengths).to(self.device)
         self.doc_offsets = doc_offsets(self.doc_lengths)

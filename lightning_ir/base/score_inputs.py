@@ -1,0 +1,39 @@
+"""Reading the ``queries`` and ``docs`` arguments of ``LightningIRModule.score``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def score_lists(
+    owner: str, queries: str | Sequence[str], docs: str | Sequence[str] | Sequence[Sequence[str]]
+) -> tuple[list[str], list[list[str]]]:
+    """The queries and one list of documents per query.
+
+    Args:
+        owner: Who scores (starts the error messages).
+        queries: One query or a list (possibly empty).
+        docs: For one query, a document or a list of documents (possibly empty); for any number of queries, a list
+            of lists, one per query (each possibly empty).
+
+    Returns:
+        The list of queries and the list of their document lists, of the same length.
+
+    Raises:
+        ValueError: If the number of document lists is not the number of queries, or ``docs`` mixes documents and
+            lists of documents.
+    """
+    query_list = [queries] if isinstance(queries, str) else list(queries)
+    doc_items = [docs] if isinstance(docs, str) else list(docs)
+    if all(isinstance(doc, str) for doc in doc_items) and (doc_items or len(query_list) == 1):
+        doc_lists = [[str(doc) for doc in doc_items]]
+    elif any(isinstance(group, str) for group in doc_items):
+        raise ValueError(f"{owner}.score: docs mixes documents and lists of documents; pass one list per query")
+    else:
+        doc_lists = [list(group) for group in doc_items]
+    if len(doc_lists) != len(query_list):
+        raise ValueError(
+            f"{owner}.score: {len(query_list)} queries but {len(doc_lists)} lists of documents; pass one list of "
+            "documents per query"
+        )
+    return query_list, doc_lists

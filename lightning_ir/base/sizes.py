@@ -1,0 +1,84 @@
+"""Checks of the sizes in a config: sequence lengths and embedding dimensions."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import torch
+
+
+def check_positive_int(owner: str, option: str, value: Any) -> int:
+    """Check that ``value`` is a positive integer.
+
+    Args:
+        owner: Name of the class the option belongs to (starts the message).
+        option: Name of the option.
+        value: The value given.
+
+    Returns:
+        The value as a Python int.
+
+    Raises:
+        ValueError: Naming the option and the value.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0:
+        return int(value)
+    raise ValueError(f"{owner}: {option}={value!r} is not supported; it must be a positive integer")
+
+
+def check_optional_positive_int(owner: str, option: str, value: Any, none_means: str) -> int | None:
+    """Check that ``value`` is a positive integer or None, which stands for ``none_means``.
+
+    Raises:
+        ValueError: Naming the option, the value and what None means.
+    """
+    if value is None:
+        return None
+    try:
+        return check_positive_int(owner, option, value)
+    except ValueError:
+        raise ValueError(
+            f"{owner}: {option}={value!r} is not supported; it must be a positive integer or None ({none_means})"
+        ) from None
+
+
+def backbone_max_length(backbone: torch.nn.Module) -> int | None:
+    """The most tokens the backbone can encode in one sequence, or None when it sets no limit.
+
+    That is the size of its position embedding table, less the positions a RoBERTa-style model reserves before its
+    first token (its position ids start after the padding index); else the config's ``max_position_embeddings``.
+    Backbones without absolute positions (DeBERTa-v2 with ``position_biased_input=False``) have no limit.
+    """
+    config = getattr(backbone, "config", None)
+    if getattr(config, "position_biased_input", True) is False:
+        return None
+    position_embeddings = getattr(getattr(backbone, "embeddings", None), "position_embeddings", None)
+    if isinstance(position_embeddings, torch.nn.Embedding):
+        padding_idx = position_embeddings.padding_idx
+        return position_embeddings.num_embeddings - (0 if padding_idx is None else padding_idx + 1)
+    limit = getattr(config, "max_position_embeddings", None)
+    return limit if isinstance(limit, int) and limit > 0 else None
+
+
+def fit_lengths_to_backbone(config: Any, backbone: torch.nn.Module) -> None:
+    """Lower ``config.query_length`` and ``config.doc_length`` to the backbone's limit, warning for each.
+
+    Longer inputs would index past the backbone's position embeddings. The lengths are upper bounds, so lowering them
+    keeps their meaning; refusing them instead would make the default ``doc_length=512`` fail on every backbone with
+    a shorter position table.
+    """
+    limit = backbone_max_length(backbone)
+    if limit is None:
+        return
+    for option in ("query_length", "doc_length"):
+        value = getattr(config, option, None)
+        if isinstance(value, int) and value > limit:
+            model_type = getattr(getattr(backbone, "config", None), "model_type", "backbone")
+            warnings.warn(
+                f"{type(config).__name__}: {option}={value} is more than the {limit} tokens the {model_type!r} "
+                f"backbone can encode; using {option}={limit}",
+                stacklevel=3,
+            )
+            setattr(config, option, limit)
