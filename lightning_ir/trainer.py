@@ -232,7 +232,7 @@ def _stage_progress_bar(callback: Callback, stage: Stage) -> Callback:
         bar = cast(TQDMProgressBar, callback)
         return LightningIRProgressBar(stage.label, stage.unit, bar.refresh_rate, bar.process_position)
     if type(callback) is RichProgressBar:
-        return LightningIRProgressBar(stage.label, stage.unit, cast(RichProgressBar, callback).refresh_rate)
+        return LightningIRProgressBar(stage.label, stage.unit, int(cast(RichProgressBar, callback).refresh_rate))
     return callback
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from lightning import Callback
 
 from lightning_ir import BiEncoderModule
 from lightning_ir.callbacks import IndexCallback, ReRankCallback, SearchCallback
@@ -64,8 +67,13 @@ def test_ddp_index_holds_every_document_once(tmp_path: Path, tiny_bert_dir: Path
     model_dir = tmp_path / "model"  # saved, so that both processes (and this one) load the same projection weights
     BiEncoderModule(str(tiny_bert_dir)).save_pretrained(model_dir)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error", "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, str(REPO_ROOT / "tests" / "ddp_index.py"), str(model_dir), str(collection),
-               str(tmp_path)]
+    command = [
+        sys.executable,
+        str(REPO_ROOT / "tests" / "ddp_index.py"),
+        str(model_dir),
+        str(collection),
+        str(tmp_path),
+    ]
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
 
@@ -133,3 +141,58 @@ def test_search_without_queries_and_re_rank_of_an_empty_run_fail_clearly(tmp_pat
         trainer.re_rank(module, datamodule=_data(empty_run))
     assert not (tmp_path / "runs").exists()
     assert sorted(tmp_path.rglob("*.run")) == [tmp_path / "collection" / "run.run", tmp_path / "empty.run"]
+
+
+class _BatchWatcher(Callback):
+    """Keeps a copy of every batch before the step and the batch and output after it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[Any, Any, Any]] = []
+        self._before: Any = None
+
+    def on_test_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0):
+        self._before = copy.deepcopy(batch)
+
+    def on_test_batch_end(
+        self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
+        self.seen.append((self._before, batch, outputs))
+
+
+def _same_batch(batch: Any, before: Any) -> bool:
+    for name in ("query_ids", "queries", "doc_ids", "qrels"):
+        if getattr(batch, name) != getattr(before, name):
+            return False
+    encodings, original = batch.encodings or {}, before.encodings or {}
+    return encodings.keys() == original.keys() and all(
+        all(torch.equal(encodings[key][field], original[key][field]) for field in original[key]) for key in original
+    )
+
+
+def test_one_query_from_trainer_search_to_the_run_file_leaves_the_batch_unchanged(
+    tmp_path: Path, tiny_bert_dir: Path
+) -> None:
+    collection = write_collection(tmp_path / "collection")
+    (collection / "queries.tsv").write_text("q-apple\twhich fruit grows on orchard trees\n")
+    module = BiEncoderModule(str(tiny_bert_dir), evaluation_metrics=["nDCG@10"])
+    watcher = _BatchWatcher()
+    index = IndexCallback(tmp_path / "index", TorchDenseIndexConfig())
+    search = SearchCallback(tmp_path / "index", TorchDenseSearchConfig(k=3), save_dir=tmp_path / "runs")
+    trainer = LightningIRTrainer(callbacks=[index, search, watcher], **quiet_trainer_kwargs(tmp_path))
+    trainer.index(module, datamodule=_data(DocDataset(str(collection))), verbose=False)
+    watcher.seen.clear()
+    (metrics,) = trainer.search(module, datamodule=_data(QueryDataset(str(collection))), verbose=False)
+    ((before, batch, output),) = watcher.seen
+    assert batch.doc_ids is None and _same_batch(batch, before)  # the step did not write into its input
+    (ranking,) = output.rankings
+    assert ranking.query_id == "q-apple" and len(ranking.doc_ids) == 3
+    lines = (tmp_path / "runs" / "collection.run").read_text().splitlines()
+    assert [line.split()[2] for line in lines] == ranking.doc_ids
+    assert [float(line.split()[4]) for line in lines] == pytest.approx(ranking.scores.tolist(), abs=1e-6)
+    qrels = {"q-apple": {"d-apple": 1}}
+    run = {"q-apple": dict(zip(ranking.doc_ids, ranking.scores.tolist(), strict=True))}
+    import ir_measures
+
+    assert metrics["nDCG@10"] == pytest.approx(
+        ir_measures.calc_aggregate([ir_measures.nDCG @ 10], qrels, run)[ir_measures.nDCG @ 10]
+    )

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any, ClassVar
 
 from transformers import AutoConfig, PretrainedConfig
 
+from ..validation import check_positive_int
 from .loading import check_model_path
-from .sizes import check_positive_int
+
+NOT_ADDED_ARGS = frozenset({"backbone_config"})
+"""``__init__`` arguments that are not hyperparameters of the model (kept out of the derived ``ADDED_ARGS``)."""
+
+
+def init_arg_names(config_class: type) -> set[str]:
+    """The named arguments of ``config_class.__init__`` (without ``self``, ``*args`` and ``**kwargs``).
+
+    Args:
+        config_class: A config class.
+
+    Returns:
+        The argument names, less :data:`NOT_ADDED_ARGS`.
+    """
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    parameters = inspect.signature(config_class).parameters.values()  # the __init__ arguments after self
+    return {parameter.name for parameter in parameters if parameter.kind in named} - NOT_ADDED_ARGS
 
 
 class LightningIRConfig(PretrainedConfig):
@@ -18,8 +36,10 @@ class LightningIRConfig(PretrainedConfig):
     kept in :attr:`backbone_config`, and its attributes (``hidden_size``, ``vocab_size``, ...) can be read directly
     from this config, so ``config.hidden_size`` is the backbone's hidden size.
 
-    Subclasses list their own hyperparameters in ``ADDED_ARGS`` (saved and restored with the model) and the ones the
-    tokenizer needs in ``TOKENIZER_ARGS``.
+    ``ADDED_ARGS`` names the hyperparameters saved and restored with the model. It is derived from the signatures:
+    a subclass that does not set it gets its parent's ``ADDED_ARGS`` plus the named arguments of its own ``__init__``
+    (``backbone_config`` aside), so a new hyperparameter only has to be an ``__init__`` argument. A subclass that sets
+    ``ADDED_ARGS`` itself keeps what it sets. ``TOKENIZER_ARGS`` names the ones the tokenizer needs.
 
     Args:
         query_length: Maximum number of tokens of a query (a positive integer).
@@ -36,7 +56,7 @@ class LightningIRConfig(PretrainedConfig):
     """
 
     model_type = "lightning-ir"
-    ADDED_ARGS: ClassVar[set[str]] = {"query_length", "doc_length"}
+    ADDED_ARGS: ClassVar[set[str]]  # derived: see __init_subclass__ and the end of this module
     TOKENIZER_ARGS: ClassVar[set[str]] = {"query_length", "doc_length"}
 
     def __init__(
@@ -52,6 +72,21 @@ class LightningIRConfig(PretrainedConfig):
         if isinstance(backbone_config, dict):
             backbone_config = AutoConfig.for_model(**backbone_config)
         self.backbone_config = backbone_config
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Keep the inherited ``__init__`` and derive ``ADDED_ARGS`` (see the class docstring).
+
+        Hugging Face turns every config subclass into a dataclass and gives one without an ``__init__`` of its own a
+        generated one that skips the parent's (so ``class MyConfig(ColConfig): model_type = "my"`` would lose
+        ColConfig's arguments); such a generated ``__init__`` is removed again, so the parent's runs.
+        """
+        has_own_init = "__init__" in cls.__dict__
+        super().__init_subclass__(**kwargs)
+        if not has_own_init and "__init__" in cls.__dict__:
+            del cls.__init__
+        if "ADDED_ARGS" not in cls.__dict__:
+            inherited = set().union(*(getattr(base, "ADDED_ARGS", set()) for base in cls.__bases__))
+            cls.ADDED_ARGS = inherited | (init_arg_names(cls) if has_own_init else set())
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: fall back to the backbone's attributes (hidden_size, ...).
@@ -97,3 +132,6 @@ class LightningIRConfig(PretrainedConfig):
         if self.backbone_config is not None:
             output["backbone_config"] = self.backbone_config.to_dict()
         return output
+
+
+LightningIRConfig.ADDED_ARGS = init_arg_names(LightningIRConfig)

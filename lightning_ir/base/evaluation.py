@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from .outputs import LightningIROutput
+from .distributed import gather_objects
+from .outputs import Ranking
 
 
 @dataclass
@@ -22,21 +22,12 @@ class EvaluationRecord:
     loss_sum: float = 0.0
     loss_count: int = 0
 
-    def add_scores(self, owner: str, batch: Any, output: LightningIROutput) -> None:
-        query_ids, doc_ids = getattr(batch, "query_ids", None), getattr(batch, "doc_ids", None)
-        if query_ids is None or doc_ids is None or output.scores is None:
-            raise ValueError(
-                f"{owner}: ranking metrics need validation batches with query_ids and doc_ids (from a RunDataset or "
-                "TupleDataset)"
-            )
-        scores = output.scores.detach().float().cpu().view(-1).tolist()
-        position = 0
-        for query_id, query_doc_ids in zip(query_ids, doc_ids, strict=False):
-            ranking = self.run.setdefault(str(query_id), {})
-            for doc_id in query_doc_ids:
-                ranking[str(doc_id)] = scores[position]
-                position += 1
-        for qrel in getattr(batch, "qrels", None) or []:
+    def add_rankings(self, rankings: Sequence[Ranking], qrels: Sequence[Mapping[str, Any]] | None = None) -> None:
+        """Adds a batch's rankings (a query seen again gets its documents added) and the qrels of its queries."""
+        for ranking in rankings:
+            scores = ranking.scores.detach().float().cpu().tolist()
+            self.run.setdefault(ranking.query_id, {}).update(zip(ranking.doc_ids, scores, strict=True))
+        for qrel in qrels or []:
             self.qrels.setdefault(str(qrel["query_id"]), {})[str(qrel["doc_id"])] = int(qrel["relevance"])
 
     def merge(self, other: EvaluationRecord) -> None:
@@ -67,14 +58,12 @@ class EvaluationRecord:
 
 
 def gather_record(record: EvaluationRecord) -> EvaluationRecord:
-    """Merge the records of all processes (validation sets are split across them)."""
-    distributed = torch.distributed
-    if not (distributed.is_available() and distributed.is_initialized()) or distributed.get_world_size() == 1:
+    """Merge the records of all processes (datasets are split across them); every process gets the merged record."""
+    parts = gather_objects(record)
+    if len(parts) == 1:
         return record
-    gathered: list[Any] = [None] * distributed.get_world_size()
-    distributed.all_gather_object(gathered, record)
     merged = EvaluationRecord()
-    for other in gathered:
+    for other in parts:
         merged.merge(other)
     return merged
 
@@ -88,12 +77,46 @@ class InferenceSummary:
         num_queries: Number of queries ranked (0 when indexing).
         seconds: Wall-clock time spent on the dataset (this process).
         metrics: ``evaluation_metrics`` over all queries, when the dataset has qrels.
+        run: The rankings of all processes, ``{query_id: {doc_id: score}}`` (what run files are written from).
     """
 
     dataset: str
     num_queries: int
     seconds: float
     metrics: dict[str, float]
+    run: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+class InferenceRecords:
+    """The bookkeeping of a test/inference run: per dataloader, the rankings and qrels of its batches and the time
+    spent, summarised (gathered across processes once) at the end of the run."""
+
+    def __init__(self) -> None:
+        self._records: dict[int, EvaluationRecord] = {}
+        self._times: dict[int, float] = {}
+        self._clock = time.perf_counter()
+
+    def add(self, dataloader_idx: int, rankings: Sequence[Ranking] | None, qrels: Any = None) -> None:
+        """Keeps a batch's rankings and qrels (nothing but the time for batches without rankings)."""
+        if rankings is not None:
+            self._records.setdefault(dataloader_idx, EvaluationRecord()).add_rankings(rankings, qrels)
+        self._times[dataloader_idx] = time.perf_counter()
+
+    def summarise(self, names: Mapping[int, str], metrics: Sequence[str]) -> list[InferenceSummary]:
+        """One summary per dataloader: the gathered run, its size, the time, and ``metrics`` when it has qrels."""
+        summaries = []
+        previous = self._clock
+        for dataloader_idx in range(len(names)):
+            record = gather_record(self._records.get(dataloader_idx, EvaluationRecord()))
+            end = self._times.get(dataloader_idx, previous)
+            values: dict[str, float] = {}
+            if metrics and record.run and any(record.qrels.values()):
+                values = record.evaluate(metrics, names[dataloader_idx])
+            summaries.append(
+                InferenceSummary(names[dataloader_idx], len(record.run), end - previous, values, record.run)
+            )
+            previous = end
+        return summaries
 
 
 def loader_names(loaders: Any, prefix: str) -> dict[int, str]:

@@ -71,8 +71,10 @@ def check_model_path(model_name_or_path: str | os.PathLike[str], owner: str, arg
     existing = next((parent for parent in path.absolute().parents if parent.is_dir()), None)
     hint = f"; the nearest existing folder is {str(existing)!r}" if existing is not None else ""
     if len(name.split("/")) == 2 and not name.startswith(("/", ".", "~")):
-        hint += (f" (it is read as a local path because the folder {name.split('/')[0]!r} exists; run from another "
-                 "directory to load the Hugging Face Hub model of that name)")
+        hint += (
+            f" (it is read as a local path because the folder {name.split('/')[0]!r} exists; run from another "
+            "directory to load the Hugging Face Hub model of that name)"
+        )
     raise FileNotFoundError(f"{owner}: {argument}={name!r}: no such directory ({path.absolute()}){hint}")
 
 

@@ -6,23 +6,19 @@ import copy
 import inspect
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 import torch
 from transformers import AutoConfig, PretrainedConfig, PreTrainedModel
 from transformers.models.auto.modeling_auto import MODEL_MAPPING
 
+from ..options import PoolingStrategy, SparsificationStrategy
+from ..validation import check_option
 from .backbone import build_backbone, check_encoder_only, load_backbone
 from .config import LightningIRConfig
 from .loading import WEIGHT_FILES, check_model_path, naming_damaged_files
 from .outputs import LightningIROutput
 from .sizes import fit_lengths_to_backbone
-from .validation import check_choice
-
-PoolingStrategy = Literal["first", "mean", "max", "sum"]
-SparsificationStrategy = Literal["relu", "relu_log"]
-POOLING_STRATEGIES = ("first", "mean", "max", "sum", None)
-SPARSIFICATION_STRATEGIES = ("relu", "relu_log", None)
 
 ModelT = TypeVar("ModelT", bound="LightningIRModel")
 
@@ -100,7 +96,7 @@ class LightningIRModel(PreTrainedModel):
         self, embeddings: torch.Tensor, sparsification_strategy: SparsificationStrategy | None = None
     ) -> torch.Tensor:
         """Make embeddings non-negative: ``relu`` or ``relu_log`` (``log(1 + relu(x))``); None leaves them."""
-        check_choice(type(self).__name__, "sparsification", sparsification_strategy, SPARSIFICATION_STRATEGIES)
+        check_option(type(self).__name__, "sparsification", sparsification_strategy, SparsificationStrategy | None)
         if sparsification_strategy is None:
             return embeddings
         embeddings = torch.relu(embeddings)
@@ -118,7 +114,7 @@ class LightningIRModel(PreTrainedModel):
 
         ``first`` takes the first token, ``mean``/``sum``/``max`` aggregate the tokens the attention mask keeps.
         """
-        check_choice(type(self).__name__, "pooling_strategy", pooling_strategy, POOLING_STRATEGIES)
+        check_option(type(self).__name__, "pooling_strategy", pooling_strategy, PoolingStrategy | None)
         if pooling_strategy is None:
             return embeddings
         if pooling_strategy == "first":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,12 +14,20 @@ from transformers import BatchEncoding
 from ..data.batches import IndexBatch, SearchBatch
 from ..loss.base import InBatchLossFunction, LossFunction
 from .config import LightningIRConfig
-from .evaluation import EvaluationRecord, InferenceSummary, check_metrics, gather_record, loader_names
+from .evaluation import (
+    EvaluationRecord,
+    InferenceRecords,
+    InferenceSummary,
+    check_metrics,
+    gather_record,
+    loader_names,
+)
 from .loading import check_model_path
+from .loss_specs import loss_names, normalise_losses
 from .model import LightningIRModel
-from .outputs import LightningIROutput
+from .outputs import LightningIROutput, Ranking, split_rankings
 from .rng import collect_rng_states, set_rng_states
-from .score_inputs import score_lists
+from .score_inputs import ScoreBatch, score_lists
 from .tokenizer import LightningIRTokenizer
 
 if TYPE_CHECKING:
@@ -66,19 +72,18 @@ class LightningIRModule(LightningModule):
         self.config: LightningIRConfig = model.config
         tokenizer_source = model_name_or_path or model.config.name_or_path
         if not tokenizer_source:
-            raise ValueError(f"{type(self).__name__}: cannot tell where to load the tokenizer from; pass "
-                             "model_name_or_path")
+            raise ValueError(
+                f"{type(self).__name__}: cannot tell where to load the tokenizer from; pass model_name_or_path"
+            )
         self.tokenizer = self.tokenizer_class.from_pretrained(tokenizer_source, config=self.config)
         self._match_vocabulary()
-        self.loss_functions: list[tuple[Any, float]] = _normalise_losses(loss_functions)
+        self.loss_functions: list[tuple[Any, float]] = normalise_losses(loss_functions)
         self.evaluation_metrics = list(evaluation_metrics) if evaluation_metrics is not None else None
         check_metrics(type(self).__name__, self.evaluation_metrics)
         self._optimizer: tuple[type[torch.optim.Optimizer], dict[str, Any]] | None = None
         self._lr_scheduler: tuple[type[torch.optim.lr_scheduler.LRScheduler], dict[str, Any]] | None = None
         self._validation_records: dict[int, EvaluationRecord] = {}
-        self._test_records: dict[int, EvaluationRecord] = {}
-        self._test_times: dict[int, float] = {}
-        self._test_clock = 0.0
+        self._test_records = InferenceRecords()
         self.inference_summaries: list[InferenceSummary] = []
 
     def _match_vocabulary(self) -> None:
@@ -176,7 +181,7 @@ class LightningIRModule(LightningModule):
         """
         losses: dict[str, Any] = {}
         in_batch_output: LightningIROutput | None = None
-        for name, (loss_function, _) in zip(_loss_names(self.loss_functions), self.loss_functions, strict=False):
+        for name, (loss_function, _) in zip(loss_names(self.loss_functions), self.loss_functions, strict=False):
             if isinstance(loss_function, InBatchLossFunction):
                 if in_batch_output is None:
                     in_batch_output = self._in_batch_output(output, batch, gather)
@@ -208,7 +213,7 @@ class LightningIRModule(LightningModule):
             return
         norm = torch.nn.utils.get_total_norm(grads)
         if not bool(torch.isfinite(norm)):
-            names = ", ".join(_loss_names(self.loss_functions))
+            names = ", ".join(loss_names(self.loss_functions))
             raise ValueError(
                 f"{type(self).__name__}: the gradients of the losses ({names}) are not finite (norm {norm.item()}) at "
                 f"global step {self.global_step}; training stopped before the weights were updated"
@@ -242,7 +247,7 @@ class LightningIRModule(LightningModule):
             return output
         record = self._validation_records.setdefault(dataloader_idx, EvaluationRecord())
         if any(metric != "loss" for metric in self.evaluation_metrics):
-            record.add_scores(type(self).__name__, batch, output)
+            record.add_rankings(self._rankings(batch, output), batch.qrels)
         if "loss" in self.evaluation_metrics and getattr(batch, "targets", None) is not None and self.loss_functions:
             losses = self.compute_losses(batch, output, gather=False)  # type: ignore[arg-type]
             weights = [weight for _, weight in self.loss_functions]
@@ -275,8 +280,9 @@ class LightningIRModule(LightningModule):
     def inference_step(self, batch: Any) -> LightningIROutput:
         """Run the model on one inference batch, without recording anything.
 
-        A ``RankBatch`` is scored (re-ranking): ``scores`` ``(total_docs,)`` in the order of ``batch.doc_ids``.
-        Bi-encoders also take an ``IndexBatch`` and a ``SearchBatch`` (see ``BiEncoderModule.inference_step``).
+        A ``RankBatch`` is scored (re-ranking): ``scores`` ``(total_docs,)`` in the order of ``batch.doc_ids``, and
+        ``rankings`` per query. Bi-encoders also take an ``IndexBatch`` and a ``SearchBatch`` (see
+        ``BiEncoderModule.inference_step``). The batch is never modified.
 
         Raises:
             ValueError: For an ``IndexBatch`` or ``SearchBatch``, which need a bi-encoder.
@@ -287,26 +293,35 @@ class LightningIRModule(LightningModule):
                 f"{type(self).__name__} cannot {what}: that needs a bi-encoder (BiEncoderModule); a "
                 f"{type(self).__name__} re-ranks runs (RunDataset) with trainer.re_rank"
             )
-        return self.forward(batch)
+        output = self.forward(batch)
+        if getattr(batch, "query_ids", None) is not None and getattr(batch, "doc_ids", None) is not None:
+            output.rankings = self._rankings(batch, output)
+        return output
+
+    def _rankings(self, batch: Any, output: LightningIROutput) -> list[Ranking]:
+        """The output's flat scores split into per-query rankings by the batch's query and document ids.
+
+        Raises:
+            ValueError: If the batch lacks ids or the output scores (metrics and runs need both).
+        """
+        query_ids, doc_ids = getattr(batch, "query_ids", None), getattr(batch, "doc_ids", None)
+        if query_ids is None or doc_ids is None or output.scores is None:
+            raise ValueError(
+                f"{type(self).__name__}: rankings need batches with query_ids and doc_ids (from a RunDataset or "
+                "TupleDataset) and scored outputs"
+            )
+        return split_rankings(query_ids, doc_ids, output.scores)
 
     def on_test_epoch_start(self) -> None:
         """Start the per-dataset records (rankings, qrels, timing) of a test or inference run afresh."""
-        self._test_records = {}
-        self._test_times = {}
-        self._test_clock = time.perf_counter()
+        self._test_records = InferenceRecords()
         self.inference_summaries = []
 
     def test_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> LightningIROutput:
-        """Run :meth:`inference_step` and keep the rankings (query/doc ids, scores) and qrels per dataloader.
-
-        ``on_test_epoch_end`` evaluates ``evaluation_metrics`` on them over the whole dataset.
-        """
+        """Run :meth:`inference_step` and keep its ``rankings`` (search, re-rank) and the batch's qrels per
+        dataloader; ``on_test_epoch_end`` summarises them."""
         output = self.inference_step(batch)
-        ranked = getattr(batch, "query_ids", None) is not None and getattr(batch, "doc_ids", None) is not None
-        if ranked and output.scores is not None:
-            record = self._test_records.setdefault(dataloader_idx, EvaluationRecord())
-            record.add_scores(type(self).__name__, batch, output)
-        self._test_times[dataloader_idx] = time.perf_counter()
+        self._test_records.add(dataloader_idx, output.rankings, getattr(batch, "qrels", None))
         return output
 
     def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> LightningIROutput:
@@ -314,24 +329,15 @@ class LightningIRModule(LightningModule):
         return self.inference_step(batch)
 
     def on_test_epoch_end(self) -> None:
-        """Summarise every test dataset: number of queries, seconds, and ``evaluation_metrics`` over all queries
-        (all processes) when the dataset has qrels. Metrics are logged as ``"<dataset>/<metric>"``; the summaries
-        are kept in :attr:`inference_summaries` (one per dataloader)."""
-        names = self.inference_dataset_names()
+        """Summarise every test dataset (gathered over all processes once): its run, number of queries, seconds,
+        and ``evaluation_metrics`` when it has qrels. Metrics are logged as ``"<dataset>/<metric>"``; the summaries
+        are kept in :attr:`inference_summaries` (one per dataloader), where run writers read the runs."""
         metrics = [metric for metric in self.evaluation_metrics or [] if metric != "loss"]
-        previous = self._test_clock
-        for dataloader_idx in range(len(names)):
-            record = gather_record(self._test_records.get(dataloader_idx, EvaluationRecord()))
-            end = self._test_times.get(dataloader_idx, previous)
-            values: dict[str, float] = {}
-            if metrics and record.run and any(record.qrels.values()):
-                values = record.evaluate(metrics, names[dataloader_idx])
-            for metric, value in values.items():
-                self.log(f"{names[dataloader_idx]}/{metric}", value, add_dataloader_idx=False, sync_dist=True)
-            summary = InferenceSummary(names[dataloader_idx], len(record.run), end - previous, values)
-            self.inference_summaries.append(summary)
-            previous = end
-        self._test_records = {}
+        self.inference_summaries = self._test_records.summarise(self.inference_dataset_names(), metrics)
+        for summary in self.inference_summaries:
+            for metric, value in summary.metrics.items():
+                self.log(f"{summary.dataset}/{metric}", value, add_dataloader_idx=False, sync_dist=True)
+        self._test_records = InferenceRecords()
 
     def inference_dataset_names(self) -> dict[int, str]:
         """Readable names of the datasets of the running test/predict loop, by dataloader index: the dataset id
@@ -362,7 +368,7 @@ class LightningIRModule(LightningModule):
         query_list, doc_lists = score_lists(type(self).__name__, queries, docs)
         if not any(doc_lists):
             return self.model.output_class(scores=torch.zeros(0, device=self.device))
-        batch = _ScoreBatch(queries=query_list, docs=doc_lists)
+        batch = ScoreBatch(queries=query_list, docs=doc_lists)
         with torch.no_grad():
             return self.forward(batch)
 
@@ -372,43 +378,8 @@ class LightningIRModule(LightningModule):
         self.tokenizer.save_pretrained(str(save_path))
 
 
-class _ScoreBatch:
-    """The minimal batch :meth:`LightningIRModule.score` builds."""
-
-    def __init__(self, queries: list[str], docs: list[list[str]]) -> None:
-        self.queries = queries
-        self.docs = docs
-        self.encodings = None
-
-
-def _normalise_losses(loss_functions: Sequence[LossSpec] | None) -> list[tuple[Any, float]]:
-    normalised = []
-    for entry in loss_functions or []:
-        if isinstance(entry, tuple | list):
-            loss, weight = entry
-            normalised.append((loss, float(weight)))
-        else:
-            normalised.append((entry, 1.0))
-    for loss, _ in normalised:
-        if not callable(getattr(loss, "compute_loss", None)):
-            raise TypeError(f"loss_functions: {loss!r} is not a loss function (it has no compute_loss method)")
-    return normalised
-
-
-def _loss_names(loss_functions: Sequence[tuple[Any, float]]) -> list[str]:
-    """Class names of the losses, numbered when a class occurs more than once (``RankNet``, ``RankNet_1``)."""
-    names: list[str] = []
-    for loss, _ in loss_functions:
-        name = type(loss).__name__
-        names.append(name if name not in names else f"{name}_{len(names)}")
-    return names
-
-
 def _trainer_num_steps(trainer: Any) -> int | None:
     """The number of optimiser steps a fit will take: ``max_steps``, else the trainer's estimate (None if unknown)."""
-    if trainer.max_steps is not None and trainer.max_steps > 0:
-        return int(trainer.max_steps)
-    estimate = trainer.estimated_stepping_batches
-    if estimate is None or math.isinf(estimate):
-        return None
-    return int(estimate)
+    from ..schedulers.steps import trainer_num_steps
+
+    return trainer_num_steps(trainer)

@@ -37,3 +37,12 @@ def score_lists(
             "documents per query"
         )
     return query_list, doc_lists
+
+
+class ScoreBatch:
+    """The minimal batch :meth:`LightningIRModule.score` builds (queries and a list of documents per query)."""
+
+    def __init__(self, queries: list[str], docs: list[list[str]]) -> None:
+        self.queries = queries
+        self.docs = docs
+        self.encodings = None

@@ -1,47 +1,14 @@
-"""Checks of the sizes in a config: sequence lengths and embedding dimensions."""
+"""Fitting a config's sequence lengths to what its backbone can encode.
+
+The checks that sizes are positive integers live in :mod:`lightning_ir.validation`.
+"""
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any
 
 import torch
-
-
-def check_positive_int(owner: str, option: str, value: Any) -> int:
-    """Check that ``value`` is a positive integer.
-
-    Args:
-        owner: Name of the class the option belongs to (starts the message).
-        option: Name of the option.
-        value: The value given.
-
-    Returns:
-        The value as a Python int.
-
-    Raises:
-        ValueError: Naming the option and the value.
-    """
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0:
-        return int(value)
-    raise ValueError(f"{owner}: {option}={value!r} is not supported; it must be a positive integer")
-
-
-def check_optional_positive_int(owner: str, option: str, value: Any, none_means: str) -> int | None:
-    """Check that ``value`` is a positive integer or None, which stands for ``none_means``.
-
-    Raises:
-        ValueError: Naming the option, the value and what None means.
-    """
-    if value is None:
-        return None
-    try:
-        return check_positive_int(owner, option, value)
-    except ValueError:
-        raise ValueError(
-            f"{owner}: {option}={value!r} is not supported; it must be a positive integer or None ({none_means})"
-        ) from None
 
 
 def backbone_max_length(backbone: torch.nn.Module) -> int | None:

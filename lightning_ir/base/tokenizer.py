@@ -9,9 +9,9 @@ from typing import Any, ClassVar, TypeVar
 from transformers import AutoTokenizer, BatchEncoding, PreTrainedTokenizerBase
 from transformers.models.auto.tokenization_auto import TOKENIZER_MAPPING_NAMES, tokenizer_class_from_name
 
+from ..validation import check_positive_int
 from .config import LightningIRConfig
 from .loading import TOKENIZER_FILES, check_model_path, naming_damaged_files
-from .sizes import check_positive_int
 
 TokenizerT = TypeVar("TokenizerT", bound="LightningIRTokenizer")
 

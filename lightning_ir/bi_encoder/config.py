@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from ..base.config import LightningIRConfig
-from ..base.sizes import check_optional_positive_int
-from ..base.validation import check_choice
-
-SimilarityFunction = Literal["dot", "cosine"]
-AggregationFunction = Literal["sum", "mean", "max", "harmonic_mean"]
-PoolingStrategy = Literal["first", "mean", "max", "sum"]
-Projection = Literal["linear", "linear_no_bias", "mlm"]
-Sparsification = Literal["relu", "relu_log"]
-MaskScoringTokens = Literal["punctuation"] | Sequence[str]
-
-SIMILARITY_FUNCTIONS = ("dot", "cosine")
-AGGREGATION_FUNCTIONS = ("sum", "mean", "max", "harmonic_mean")
-POOLING_STRATEGIES = ("first", "mean", "max", "sum", None)
-PROJECTIONS = ("linear", "linear_no_bias", "mlm", None)
-SPARSIFICATIONS = ("relu", "relu_log", None)
+from ..options import (
+    MaskScoringTokens,
+    MaskScoringTokensPreset,
+    PoolingStrategy,
+    Projection,
+    QueryAggregationFunction,
+    SimilarityFunction,
+    SparsificationStrategy,
+)
+from ..validation import check_option, check_optional_positive_int
 
 
 class BiEncoderConfig(LightningIRConfig):
@@ -53,25 +47,6 @@ class BiEncoderConfig(LightningIRConfig):
     """
 
     model_type = "bi-encoder"
-    ADDED_ARGS: ClassVar[set[str]] = LightningIRConfig.ADDED_ARGS.union(
-        {
-            "similarity_function",
-            "query_expansion",
-            "attend_to_query_expanded_tokens",
-            "query_pooling_strategy",
-            "query_mask_scoring_tokens",
-            "query_aggregation_function",
-            "doc_expansion",
-            "attend_to_doc_expanded_tokens",
-            "doc_pooling_strategy",
-            "doc_mask_scoring_tokens",
-            "normalize",
-            "sparsification",
-            "add_marker_tokens",
-            "embedding_dim",
-            "projection",
-        }
-    )
     TOKENIZER_ARGS: ClassVar[set[str]] = LightningIRConfig.TOKENIZER_ARGS.union(
         {
             "query_expansion",
@@ -89,13 +64,13 @@ class BiEncoderConfig(LightningIRConfig):
         attend_to_query_expanded_tokens: bool = False,
         query_pooling_strategy: PoolingStrategy | None = "mean",
         query_mask_scoring_tokens: MaskScoringTokens | None = None,
-        query_aggregation_function: AggregationFunction = "sum",
+        query_aggregation_function: QueryAggregationFunction = "sum",
         doc_expansion: bool = False,
         attend_to_doc_expanded_tokens: bool = False,
         doc_pooling_strategy: PoolingStrategy | None = "mean",
         doc_mask_scoring_tokens: MaskScoringTokens | None = None,
         normalize: bool = False,
-        sparsification: Sparsification | None = None,
+        sparsification: SparsificationStrategy | None = None,
         add_marker_tokens: bool = False,
         embedding_dim: int | None = 768,
         projection: Projection | None = "linear",
@@ -103,17 +78,18 @@ class BiEncoderConfig(LightningIRConfig):
     ) -> None:
         super().__init__(**kwargs)
         name = type(self).__name__
-        check_choice(name, "similarity_function", similarity_function, SIMILARITY_FUNCTIONS)
-        check_choice(name, "query_pooling_strategy", query_pooling_strategy, POOLING_STRATEGIES)
-        check_choice(name, "doc_pooling_strategy", doc_pooling_strategy, POOLING_STRATEGIES)
-        check_choice(name, "query_aggregation_function", query_aggregation_function, AGGREGATION_FUNCTIONS)
-        check_choice(name, "projection", projection, PROJECTIONS)
-        check_choice(name, "sparsification", sparsification, SPARSIFICATIONS)
-        for option, tokens in (("query_mask_scoring_tokens", query_mask_scoring_tokens),
-                               ("doc_mask_scoring_tokens", doc_mask_scoring_tokens)):
-            if isinstance(tokens, str) and tokens != "punctuation":
-                raise ValueError(f"{name}: {option}={tokens!r} is not supported; allowed values are "
-                                 "'punctuation', a list of tokens, or None")
+        check_option(name, "similarity_function", similarity_function, SimilarityFunction)
+        check_option(name, "query_pooling_strategy", query_pooling_strategy, PoolingStrategy | None)
+        check_option(name, "doc_pooling_strategy", doc_pooling_strategy, PoolingStrategy | None)
+        check_option(name, "query_aggregation_function", query_aggregation_function, QueryAggregationFunction)
+        check_option(name, "projection", projection, Projection | None)
+        check_option(name, "sparsification", sparsification, SparsificationStrategy | None)
+        for option, tokens in (
+            ("query_mask_scoring_tokens", query_mask_scoring_tokens),
+            ("doc_mask_scoring_tokens", doc_mask_scoring_tokens),
+        ):
+            if isinstance(tokens, str):  # a preset name; a list of tokens is taken as it is
+                check_option(name, option, tokens, MaskScoringTokensPreset)
         self.similarity_function = similarity_function
         self.query_expansion = query_expansion
         self.attend_to_query_expanded_tokens = attend_to_query_expanded_tokens

@@ -6,7 +6,7 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 from transformers import BatchEncoding, PreTrainedModel
@@ -15,6 +15,7 @@ from ..base.backbone import build_masked_lm, load_masked_lm
 from ..base.loading import check_model_path, read_json
 from ..base.model import LightningIRModel
 from ..base.outputs import LightningIROutput
+from ..options import PoolingStrategy
 from .config import BiEncoderConfig
 from .embedding import BiEncoderEmbedding
 from .scoring import ScoringFunction
@@ -171,7 +172,7 @@ class BiEncoderModel(LightningIRModel):
         self,
         encoding: BatchEncoding,
         expansion: bool = False,
-        pooling_strategy: Literal["first", "mean", "max", "sum"] | None = None,
+        pooling_strategy: PoolingStrategy | None = None,
         mask_scoring_input_ids: torch.Tensor | None = None,
     ) -> BiEncoderEmbedding:
         """Embed a tokenised batch: backbone, projection, sparsification, pooling, normalisation, scoring mask."""
@@ -192,7 +193,7 @@ class BiEncoderModel(LightningIRModel):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor,
         expansion: bool,
-        pooling_strategy: Literal["first", "mean", "max", "sum"] | None = None,
+        pooling_strategy: PoolingStrategy | None = None,
         mask_scoring_input_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Which vectors take part in scoring: ``(batch, 1)`` when pooled, else ``(batch, seq)``.

@@ -10,9 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from ..base.module import LightningIRModule, LossSpec
-from ..base.outputs import LightningIROutput
+from ..base.outputs import LightningIROutput, Ranking
 from ..data.batches import IndexBatch, SearchBatch
-from ..retrieve.base.model_identity import ModelIdentity
 from ..retrieve.base.search_config import SearchConfig
 from .config import BiEncoderConfig
 from .embedding import BiEncoderEmbedding
@@ -20,7 +19,7 @@ from .model import BiEncoderModel, BiEncoderOutput
 from .tokenizer import BiEncoderTokenizer
 
 if TYPE_CHECKING:
-    from ..retrieve.base.searcher import SearchResult
+    from ..retrieve.base.searcher import Searcher
 
 
 class BiEncoderModule(LightningIRModule):
@@ -32,13 +31,10 @@ class BiEncoderModule(LightningIRModule):
         model: An already built model.
         loss_functions: Losses for training: each a loss or a ``(loss, weight)`` pair.
         evaluation_metrics: ir_measures metric names or ``"loss"``, computed on validation sets.
-        index_dir: Directory of an index to search during validation/testing (used with ``search_config``).
+        index_dir: Directory of an index that ``trainer.search`` searches when the trainer has no
+            ``SearchCallback`` (with ``search_config``, it makes the default one).
         search_config: Search settings for ``index_dir``.
 
-    Attributes:
-        searcher: What :meth:`inference_step` searches ``SearchBatch`` queries with: set by a ``SearchCallback``
-            for the duration of a search, else built from ``index_dir`` and ``search_config`` on first use. Any
-            object with ``search(query_embeddings, query_scoring_mask) -> SearchResult``.
     """
 
     model_class: ClassVar[type[BiEncoderModel]] = BiEncoderModel
@@ -61,7 +57,6 @@ class BiEncoderModule(LightningIRModule):
         self.model.set_mask_scoring_input_ids(self.tokenizer)
         self.index_dir = None if index_dir is None else Path(index_dir)
         self.search_config = search_config
-        self.searcher: Any | None = None
 
     def forward(self, batch: Any) -> BiEncoderOutput:
         """Embed the batch's queries and documents and score each query's documents.
@@ -79,13 +74,13 @@ class BiEncoderModule(LightningIRModule):
         return self.model(encodings.get("query_encoding"), encodings.get("doc_encoding"), num_docs)
 
     def inference_step(self, batch: Any) -> BiEncoderOutput:
-        """Run the model on one inference batch.
+        """Run the model on one inference batch (the batch is never modified).
 
         - ``IndexBatch``: the documents' embeddings (``doc_embeddings``; an ``IndexCallback`` adds them to an index).
-        - ``SearchBatch``: the queries' embeddings are searched with :attr:`searcher`, once per batch; the output's
-          ``scores`` are the retrieved documents' scores (``(total_retrieved,)``, best first per query) and
-          ``batch.doc_ids`` is set to the retrieved ids (a list per query; fewer than ``k`` when the index is small).
-        - ``RankBatch``: every query's documents are scored (re-ranking).
+        - ``SearchBatch``: the queries' embeddings are searched with the trainer's ``SearchCallback`` searcher, once
+          per batch; the output's ``rankings`` hold each query's retrieved documents, best first (fewer than ``k``
+          when the index is small), and ``scores`` the same scores flattened ``(total_retrieved,)``.
+        - ``RankBatch``: every query's documents are scored (re-ranking), see ``LightningIRModule.inference_step``.
         """
         if isinstance(batch, IndexBatch):
             encoding = self._batch_encoding(batch, "doc_encoding", docs=batch.docs)
@@ -93,18 +88,18 @@ class BiEncoderModule(LightningIRModule):
         if isinstance(batch, SearchBatch):
             encoding = self._batch_encoding(batch, "query_encoding", queries=batch.queries)
             query_embeddings = self.model.encode_query(encoding)
-            result: SearchResult = self._get_searcher().search(
-                query_embeddings.embeddings, query_embeddings.scoring_mask
-            )
+            result = self._searcher().search(query_embeddings.embeddings, query_embeddings.scoring_mask)
             if len(result.doc_ids) != len(batch.query_ids):
                 raise ValueError(
                     f"{type(self).__name__}: the searcher returned {len(result.doc_ids)} rankings for "
                     f"{len(batch.query_ids)} queries"
                 )
-            batch.doc_ids = [list(doc_ids) for doc_ids in result.doc_ids]
-            scores = [score.to(self.device, torch.float32) for score in result.scores]
-            flat = torch.cat(scores) if scores else torch.zeros(0, device=self.device)
-            return BiEncoderOutput(scores=flat, query_embeddings=query_embeddings)
+            rankings = [
+                Ranking(str(query_id), list(doc_ids), scores.to(self.device, torch.float32))
+                for query_id, doc_ids, scores in zip(batch.query_ids, result.doc_ids, result.scores, strict=True)
+            ]
+            flat = torch.cat([r.scores for r in rankings]) if rankings else torch.zeros(0, device=self.device)
+            return BiEncoderOutput(scores=flat, query_embeddings=query_embeddings, rankings=rankings)
         return cast(BiEncoderOutput, super().inference_step(batch))
 
     def _batch_encoding(self, batch: Any, key: str, **texts: Any) -> Any:
@@ -114,26 +109,22 @@ class BiEncoderModule(LightningIRModule):
             encodings = self.tokenize(**texts)
         return encodings[key].to(self.device)
 
-    def _get_searcher(self) -> Any:
-        """:attr:`searcher`, built from ``index_dir`` and ``search_config`` when not set.
+    def _searcher(self) -> Searcher:
+        """The searcher of the trainer's ``SearchCallback`` (the one place searchers come from).
 
         Raises:
-            ValueError: Neither a searcher nor ``index_dir`` and ``search_config`` are available.
+            ValueError: The module is not run by a trainer with a loaded ``SearchCallback``.
         """
-        if self.searcher is None:
-            if self.index_dir is None or self.search_config is None:
-                raise ValueError(
-                    f"{type(self).__name__}: nothing to search with; add SearchCallback(index_dir, search_config) "
-                    "to the trainer's callbacks (trainer.search) or pass index_dir and search_config to the module"
-                )
-            self.searcher = self.search_config.searcher_class(
-                self.index_dir,
-                self.search_config,
-                self.config,
-                use_gpu=self.device.type == "cuda",
-                model_identity=ModelIdentity.of(self.model, self.config.name_or_path),
+        from ..callbacks.search import SearchCallback  # the callback module imports this one
+
+        callbacks = getattr(self._trainer, "callbacks", None) or []
+        searchers = [c.searcher for c in callbacks if isinstance(c, SearchCallback) and c.searcher is not None]
+        if not searchers:
+            raise ValueError(
+                f"{type(self).__name__}: nothing to search with; run trainer.search with SearchCallback(index_dir, "
+                "search_config) among the trainer's callbacks (or index_dir and search_config given to the module)"
             )
-        return self.searcher
+        return searchers[0]
 
     def _in_batch_output(self, output: LightningIROutput, batch: Any, gather: bool) -> BiEncoderOutput:
         """Score every query against every document of the batch: ``scores`` ``(num_queries, total_docs)``.

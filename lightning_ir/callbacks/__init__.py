@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .index_callback import IndexCallback
-from .rank_callback import RankCallback
-from .re_rank_callback import ReRankCallback
-from .search_callback import SearchCallback
+from .index import IndexCallback
+from .rank import RankCallback
+from .re_rank import ReRankCallback
+from .search import SearchCallback
 
 __all__ = ["IndexCallback", "RankCallback", "ReRankCallback", "SearchCallback"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 from lightning import LightningModule, Trainer
 from lightning.pytorch.callbacks import TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 
 
 class LightningIRProgressBar(TQDMProgressBar):
@@ -27,12 +29,18 @@ class LightningIRProgressBar(TQDMProgressBar):
         self.unit = unit
         self._items = 0
 
-    def init_test_tqdm(self) -> Any:
-        """The test bar, labelled with the stage from the start."""
-        bar = super().init_test_tqdm()
-        bar.set_description(self.label, refresh=False)
-        bar.unit = self.unit
-        return bar
+    def init_test_tqdm(self) -> Tqdm:
+        """The test bar, labelled with the stage and counting :attr:`unit` from the start."""
+        return Tqdm(
+            desc=self.label,
+            unit=self.unit,
+            position=2 * self.process_position,
+            disable=self.is_disabled,
+            leave=True,
+            dynamic_ncols=True,
+            file=sys.stdout,
+            bar_format=self.BAR_FORMAT,
+        )
 
     def on_test_batch_start(
         self, trainer: Trainer, pl_module: LightningModule, batch: Any, batch_idx: int, dataloader_idx: int = 0

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 from ..base.config import LightningIRConfig
-from ..base.validation import check_choice
-
-POOLING_STRATEGIES = ("first", "mean", "max", "sum")
+from ..options import PoolingStrategy
+from ..validation import check_option
 
 
 class CrossEncoderConfig(LightningIRConfig):
@@ -23,17 +22,16 @@ class CrossEncoderConfig(LightningIRConfig):
     """
 
     model_type = "cross-encoder"
-    ADDED_ARGS: ClassVar[set[str]] = LightningIRConfig.ADDED_ARGS.union({"pooling_strategy", "linear_bias"})
 
     def __init__(
         self,
         query_length: int = 32,
         doc_length: int = 512,
-        pooling_strategy: Literal["first", "mean", "max", "sum"] = "first",
+        pooling_strategy: PoolingStrategy = "first",
         linear_bias: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(query_length=query_length, doc_length=doc_length, **kwargs)
-        check_choice(type(self).__name__, "pooling_strategy", pooling_strategy, POOLING_STRATEGIES)
+        check_option(type(self).__name__, "pooling_strategy", pooling_strategy, PoolingStrategy)
         self.pooling_strategy = pooling_strategy
         self.linear_bias = linear_bias

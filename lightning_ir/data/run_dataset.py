@@ -6,19 +6,19 @@ import math
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, get_args
 
 import torch
 from torch.utils.data import Dataset
 
+from ..options import RunTargets, SamplingStrategy
 from .ir_datasets_utils import DatasetRef, dataset_ref, doc_text, qrels_by_query, query_text
 from .run_file import RunEntry, read_run
+from .run_names import RUN_SUFFIXES, dataset_id_of_run_file
 from .samples import RankSample
-from .sampling import SAMPLING_STRATEGIES, SamplingStrategy, sample_positions
+from .sampling import SAMPLING_STRATEGIES, sample_positions
 
-RunTargets = Literal["relevance", "subtopic_relevance", "rank", "score"]
-RUN_TARGETS = ("relevance", "subtopic_relevance", "rank", "score")
-RUN_SUFFIXES = (".run", ".tsv", ".txt", ".jsonl", ".json")
+RUN_TARGETS: tuple[str, ...] = get_args(RunTargets)
 
 
 class RunDataset(Dataset[RankSample]):
@@ -292,7 +292,7 @@ class RunDataset(Dataset[RankSample]):
 
 def _ref_from_name(path: Path) -> DatasetRef | None:
     """The collection a run file's name points to (``beir__scifact__test.bm25.run`` -> ``beir/scifact/test``)."""
-    candidate = path.name.split(".")[0].replace("__", "/")
+    candidate = dataset_id_of_run_file(path)
     try:
         return dataset_ref(candidate) if candidate else None
     except ValueError:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import get_args
 
 import torch
 
-SamplingStrategy = Literal["single_relevant", "top", "random", "log_random", "top_and_random"]
-SAMPLING_STRATEGIES: tuple[str, ...] = ("single_relevant", "top", "random", "log_random", "top_and_random")
+from ..options import SamplingStrategy
+
+SAMPLING_STRATEGIES: tuple[str, ...] = get_args(SamplingStrategy)
 
 
 def sample_positions(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, get_args
 
 import torch
 
+from ..options import TupleTargets
 from .ir_datasets_utils import dataset_ref, doc_text, qrels_by_query, query_text
 from .samples import RankSample
 from .sharding import ShardedIterableDataset
@@ -38,10 +39,11 @@ class TupleDataset(ShardedIterableDataset[RankSample]):
         ValueError: Unknown id, missing docpairs/queries/docs, or an unknown ``targets`` value.
     """
 
-    def __init__(self, tuples_dataset: str, targets: Literal["order", "score"] = "order", num_docs: int | None = None):
+    def __init__(self, tuples_dataset: str, targets: TupleTargets = "order", num_docs: int | None = None):
         super().__init__()
-        if targets not in ("order", "score"):
-            raise ValueError(f"TupleDataset: targets must be 'order' or 'score', got {targets!r}")
+        if targets not in get_args(TupleTargets):
+            allowed = " or ".join(repr(value) for value in get_args(TupleTargets))
+            raise ValueError(f"TupleDataset: targets must be {allowed}, got {targets!r}")
         if num_docs is not None and num_docs < 1:
             raise ValueError(f"TupleDataset: num_docs must be at least 1, got {num_docs}")
         self.tuples_dataset = tuples_dataset

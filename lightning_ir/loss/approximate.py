@@ -10,16 +10,12 @@ Networks", SIGIR 2019.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
-
 import torch
 
+from ..options import RankDiscount
+from ..validation import check_option, check_positive_number
 from .base import ScoringLossFunction
-from .pairwise import masked_mean, pairwise_differences
-
-if TYPE_CHECKING:
-    from ..base.outputs import LightningIROutput
-    from ..data import TrainBatch
+from .tensor_ops import masked_mean, pairwise_differences
 
 
 class ApproxLossFunction(ScoringLossFunction):
@@ -34,9 +30,7 @@ class ApproxLossFunction(ScoringLossFunction):
         Raises:
             ValueError: If the temperature is not positive.
         """
-        if temperature <= 0:
-            raise ValueError(f"{type(self).__name__}: temperature must be > 0, got {temperature}")
-        self.temperature = temperature
+        self.temperature = check_positive_number(type(self).__name__, "temperature", temperature)
 
     def approx_ranks(self, scores: torch.Tensor) -> torch.Tensor:
         """Approximate the 1-based rank of every document by its scores.
@@ -97,18 +91,16 @@ class ApproxNDCG(ApproxLossFunction):
         super().__init__(temperature)
         self.scale_gains = scale_gains
 
-    def compute_loss(self, output: LightningIROutput, batch: TrainBatch) -> torch.Tensor:
+    def loss_from_scores(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Compute ``1 - approximate nDCG``, averaged over queries.
 
         Args:
-            output: The model output; ``scores`` is ``(total_docs,)``.
-            batch: The training batch with ``docs`` and relevance ``targets``.
+            scores: Scores, ``(batch, num_docs)``.
+            targets: Non-negative relevance labels, ``(batch, num_docs)``.
 
         Returns:
             A scalar tensor.
         """
-        scores = self.process_scores(output, batch)
-        targets = self.process_targets(scores, batch)
         gains = 2**targets - 1 if self.scale_gains else targets
         dcg = (gains / torch.log2(1 + self.approx_ranks(scores))).sum(dim=-1)
         ideal_gains = gains.sort(dim=-1, descending=True).values
@@ -139,18 +131,16 @@ class ApproxMRR(ApproxLossFunction):
         0.3333
     """
 
-    def compute_loss(self, output: LightningIROutput, batch: TrainBatch) -> torch.Tensor:
+    def loss_from_scores(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Compute ``1 - approximate reciprocal rank``, averaged over queries.
 
         Args:
-            output: The model output; ``scores`` is ``(total_docs,)``.
-            batch: The training batch with ``docs`` and ``targets``.
+            scores: Scores, ``(batch, num_docs)``.
+            targets: Targets, > 0 for relevant documents, ``(batch, num_docs)``.
 
         Returns:
             A scalar tensor.
         """
-        scores = self.process_scores(output, batch)
-        targets = self.process_targets(scores, batch)
         relevant = targets > 0
         reciprocal_ranks = torch.where(relevant, 1 / self.approx_ranks(scores), torch.zeros_like(scores))
         return masked_mean(1 - reciprocal_ranks.max(dim=-1).values, relevant.any(dim=-1))
@@ -178,7 +168,7 @@ class ApproxRankMSE(ApproxLossFunction):
         0.25
     """
 
-    def __init__(self, temperature: float = 1.0, discount: Literal["log2", "reciprocal"] | None = None) -> None:
+    def __init__(self, temperature: float = 1.0, discount: RankDiscount | None = None) -> None:
         """Create the loss.
 
         Args:
@@ -188,23 +178,20 @@ class ApproxRankMSE(ApproxLossFunction):
         Raises:
             ValueError: If the discount is unknown.
         """
-        if discount not in (None, "log2", "reciprocal"):
-            raise ValueError(f"ApproxRankMSE: discount must be None, 'log2' or 'reciprocal', got {discount!r}")
+        check_option(type(self).__name__, "discount", discount, RankDiscount | None)
         super().__init__(temperature)
         self.discount = discount
 
-    def compute_loss(self, output: LightningIROutput, batch: TrainBatch) -> torch.Tensor:
+    def loss_from_scores(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Compute the (discounted) mean squared rank error over all documents of the batch.
 
         Args:
-            output: The model output; ``scores`` is ``(total_docs,)``.
-            batch: The training batch with ``docs`` and ``targets``.
+            scores: Scores, ``(batch, num_docs)``.
+            targets: Targets ordering the documents (higher is better), ``(batch, num_docs)``.
 
         Returns:
             A scalar tensor.
         """
-        scores = self.process_scores(output, batch)
-        targets = self.process_targets(scores, batch)
         ranks = true_ranks(targets)
         errors = (self.approx_ranks(scores) - ranks) ** 2
         if self.discount == "log2":

@@ -49,8 +49,38 @@ class ScoringLossFunction(LossFunction):
     """A loss on the scores of each query's own documents, laid out as ``(batch, num_docs)``.
 
     ``output.scores`` is ``(total_docs,)``, the documents of all queries flattened in query order, and so is
-    ``batch.targets``. Every query of the batch must have the same number of documents.
+    ``batch.targets``. Every query of the batch must have the same number of documents. :meth:`compute_loss` checks
+    and reshapes both to ``(batch, num_docs)``; subclasses implement :meth:`loss_from_scores` on the reshaped tensors.
     """
+
+    def compute_loss(self, output: LightningIROutput, batch: TrainBatch) -> torch.Tensor:
+        """Reshape the scores and targets to ``(batch, num_docs)`` and compute :meth:`loss_from_scores`.
+
+        Args:
+            output: The model output; ``scores`` is ``(total_docs,)``.
+            batch: The training batch with ``docs`` and ``targets``, ``(total_docs,)``.
+
+        Returns:
+            A scalar tensor.
+
+        Raises:
+            ValueError: If the queries have different numbers of documents, or the scores or targets do not match
+                them.
+        """
+        scores = self.process_scores(output, batch)
+        return self.loss_from_scores(scores, self.process_targets(scores, batch))
+
+    @abstractmethod
+    def loss_from_scores(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Compute the loss from each query's document scores and targets.
+
+        Args:
+            scores: Scores, ``(batch, num_docs)``.
+            targets: Targets with the dtype and device of the scores, ``(batch, num_docs)``.
+
+        Returns:
+            A scalar tensor.
+        """
 
     def num_docs(self, batch: TrainBatch) -> int:
         """Return the number of documents per query, checking that it is the same for every query.

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import torch
 from torch.nn.functional import softplus
 
+from ..options import NegativeSamplingTechnique, PositiveSamplingTechnique
+from ..validation import check_option, check_positive, check_positive_number
 from .base import InBatchLossFunction
 
 if TYPE_CHECKING:
     from ..base.outputs import LightningIROutput
     from ..data import TrainBatch
-
-PositiveSamplingTechnique = Literal["all", "first"]
-NegativeSamplingTechnique = Literal["all", "first", "all_and_non_first"]
 
 
 class InBatchCrossEntropy(InBatchLossFunction):
@@ -76,20 +75,12 @@ class InBatchCrossEntropy(InBatchLossFunction):
         Raises:
             ValueError: If a technique is unknown, ``max_num_neg_samples`` or ``temperature`` is not positive.
         """
-        if pos_sampling_technique not in ("all", "first"):
-            raise ValueError(
-                f"InBatchCrossEntropy: pos_sampling_technique must be 'all' or 'first', got {pos_sampling_technique!r}"
-            )
-        if neg_sampling_technique not in ("all", "first", "all_and_non_first"):
-            raise ValueError(
-                "InBatchCrossEntropy: neg_sampling_technique must be 'all', 'first' or 'all_and_non_first', got "
-                f"{neg_sampling_technique!r}"
-            )
-        if max_num_neg_samples is not None and max_num_neg_samples <= 0:
-            raise ValueError(f"InBatchCrossEntropy: max_num_neg_samples must be > 0, got {max_num_neg_samples}")
-        if temperature <= 0:
-            raise ValueError(f"InBatchCrossEntropy: temperature must be > 0, got {temperature}")
-        self.temperature = temperature
+        owner = type(self).__name__
+        check_option(owner, "pos_sampling_technique", pos_sampling_technique, PositiveSamplingTechnique)
+        check_option(owner, "neg_sampling_technique", neg_sampling_technique, NegativeSamplingTechnique)
+        if max_num_neg_samples is not None:
+            max_num_neg_samples = check_positive(owner, "max_num_neg_samples", max_num_neg_samples)
+        self.temperature = check_positive_number(owner, "temperature", temperature)
         self.pos_sampling_technique = pos_sampling_technique
         self.neg_sampling_technique = neg_sampling_technique
         self.max_num_neg_samples = max_num_neg_samples

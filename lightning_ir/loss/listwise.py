@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from torch.nn.functional import cross_entropy, kl_div, log_softmax
 
 from .base import ScoringLossFunction
-
-if TYPE_CHECKING:
-    from ..base.outputs import LightningIROutput
-    from ..data import TrainBatch
 
 
 class KLDivergence(ScoringLossFunction):
@@ -34,18 +28,16 @@ class KLDivergence(ScoringLossFunction):
         0.1308
     """
 
-    def compute_loss(self, output: LightningIROutput, batch: TrainBatch) -> torch.Tensor:
+    def loss_from_scores(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Compute the KL divergence averaged over the queries of the batch.
 
         Args:
-            output: The model output; ``scores`` is ``(total_docs,)``.
-            batch: The training batch with ``docs`` and teacher-score ``targets``.
+            scores: Scores, ``(batch, num_docs)``.
+            targets: Teacher scores (logits), ``(batch, num_docs)``.
 
         Returns:
             A scalar tensor.
         """
-        scores = self.process_scores(output, batch)
-        targets = self.process_targets(scores, batch)
         return kl_div(log_softmax(scores, dim=-1), log_softmax(targets, dim=-1), reduction="batchmean", log_target=True)
 
 
@@ -69,16 +61,14 @@ class LocalizedContrastiveEstimation(ScoringLossFunction):
         1.3863
     """
 
-    def compute_loss(self, output: LightningIROutput, batch: TrainBatch) -> torch.Tensor:
+    def loss_from_scores(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Compute the cross entropy averaged over the queries of the batch.
 
         Args:
-            output: The model output; ``scores`` is ``(total_docs,)``.
-            batch: The training batch with ``docs`` and ``targets``.
+            scores: Scores, ``(batch, num_docs)``.
+            targets: Targets whose highest value marks the positive, ``(batch, num_docs)``.
 
         Returns:
             A scalar tensor.
         """
-        scores = self.process_scores(output, batch)
-        targets = self.process_targets(scores, batch)
         return cross_entropy(scores, targets.argmax(dim=-1))

@@ -6,43 +6,11 @@ still connected to the scores (so the step runs, with zero gradients).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from torch.nn.functional import softplus
 
 from .base import ScoringLossFunction
-
-if TYPE_CHECKING:
-    from ..base.outputs import LightningIROutput
-    from ..data import TrainBatch
-
-
-def pairwise_differences(values: torch.Tensor) -> torch.Tensor:
-    """Return ``values[b, i] - values[b, j]`` for every pair of documents.
-
-    Args:
-        values: Scores or targets, ``(batch, num_docs)``.
-
-    Returns:
-        Differences, ``(batch, num_docs, num_docs)``.
-    """
-    return values[:, :, None] - values[:, None, :]
-
-
-def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Average ``values`` where ``mask`` is True; zero (still differentiable) if the mask is empty.
-
-    Args:
-        values: Any tensor.
-        mask: Boolean tensor of the same shape.
-
-    Returns:
-        A scalar tensor.
-    """
-    if not bool(mask.any()):
-        return (values * 0).sum()
-    return values[mask].mean()
+from .tensor_ops import masked_mean, pairwise_differences
 
 
 class PairwiseLossFunction(ScoringLossFunction):
@@ -80,18 +48,16 @@ class RankNet(PairwiseLossFunction):
         0.8133
     """
 
-    def compute_loss(self, output: LightningIROutput, batch: TrainBatch) -> torch.Tensor:
+    def loss_from_scores(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Compute the mean logistic loss over all preferred pairs of the batch.
 
         Args:
-            output: The model output; ``scores`` is ``(total_docs,)``.
-            batch: The training batch with ``docs`` and ``targets``.
+            scores: Scores, ``(batch, num_docs)``.
+            targets: Targets defining the pairs, ``(batch, num_docs)``.
 
         Returns:
             A scalar tensor.
         """
-        scores = self.process_scores(output, batch)
-        targets = self.process_targets(scores, batch)
         return masked_mean(softplus(-pairwise_differences(scores)), self.preferred_pairs(targets))
 
 
@@ -123,18 +89,16 @@ class ConstantMarginMSE(PairwiseLossFunction):
         """
         self.margin = margin
 
-    def compute_loss(self, output: LightningIROutput, batch: TrainBatch) -> torch.Tensor:
+    def loss_from_scores(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Compute the mean squared error to the margin over all preferred pairs of the batch.
 
         Args:
-            output: The model output; ``scores`` is ``(total_docs,)``.
-            batch: The training batch with ``docs`` and ``targets``.
+            scores: Scores, ``(batch, num_docs)``.
+            targets: Targets defining the pairs, ``(batch, num_docs)``.
 
         Returns:
             A scalar tensor.
         """
-        scores = self.process_scores(output, batch)
-        targets = self.process_targets(scores, batch)
         errors = (pairwise_differences(scores) - self.margin) ** 2
         return masked_mean(errors, self.preferred_pairs(targets))
 
@@ -160,18 +124,16 @@ class SupervisedMarginMSE(PairwiseLossFunction):
         1.0
     """
 
-    def compute_loss(self, output: LightningIROutput, batch: TrainBatch) -> torch.Tensor:
+    def loss_from_scores(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Compute the mean squared margin error over all document pairs of the batch.
 
         Args:
-            output: The model output; ``scores`` is ``(total_docs,)``.
-            batch: The training batch with ``docs`` and teacher-score ``targets``.
+            scores: Scores, ``(batch, num_docs)``.
+            targets: Teacher scores, ``(batch, num_docs)``.
 
         Returns:
             A scalar tensor.
         """
-        scores = self.process_scores(output, batch)
-        targets = self.process_targets(scores, batch)
         errors = (pairwise_differences(scores) - pairwise_differences(targets)) ** 2
         num_docs = scores.shape[1]
         upper = torch.ones(num_docs, num_docs, dtype=torch.bool, device=scores.device).triu(diagonal=1)

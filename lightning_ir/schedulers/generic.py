@@ -29,6 +29,7 @@ from .base import (
     LinearSchedulerWithLinearWarmup,
     WarmupScheduler,
 )
+from .steps import trainer_num_steps
 
 
 def _is_index(part: str) -> bool:
@@ -216,10 +217,19 @@ class GenericLinearSchedulerWithLinearWarmup(LinearSchedulerWithLinearWarmup, Ge
         Args:
             trainer: The trainer.
             pl_module: The module whose attributes are scheduled.
+
+        Raises:
+            ValueError: If ``num_training_steps`` was not given and the trainer's number of steps is unknown (see
+                :func:`~lightning_ir.schedulers.steps.trainer_num_steps`).
         """
         if self.num_training_steps is None:
-            max_steps = trainer.max_steps
-            self.num_training_steps = max_steps if max_steps > 0 else int(trainer.estimated_stepping_batches)
+            self.num_training_steps = trainer_num_steps(trainer)
+        if self.num_training_steps is None:
+            raise ValueError(
+                f"{type(self).__name__}: cannot take num_training_steps from the trainer (it has no max_steps and "
+                "an unknown or unbounded number of steps, e.g. max_epochs=-1); pass num_training_steps=... or "
+                "LightningIRTrainer(max_steps=...)"
+            )
         super().on_train_start(trainer, pl_module)
 
 

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+from .retrieve_config import RetrieveConfig
 
 if TYPE_CHECKING:
     from .indexer import Indexer
 
 
-class IndexConfig:
+class IndexConfig(RetrieveConfig):
     """Configuration of an index: its parameters and the indexer that builds it.
 
-    Subclasses set ``indexer_class`` and take their parameters as typed ``__init__`` arguments, so that
-    jsonargparse can build them from YAML.
+    Subclasses are dataclasses that set ``indexer_class`` and take their parameters as typed fields with defaults,
+    checked in ``__post_init__``; :meth:`to_dict` gives what the indexer stores in the index's ``config.json``.
     """
 
     indexer_class: ClassVar[type[Indexer]]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Returns the parameters (stored in the index's ``config.json``)."""
-        return {"class": type(self).__name__, **vars(self)}
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
-        return f"{type(self).__name__}({params})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    __hash__ = None  # type: ignore[assignment]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Protocol, cast, get_args
+from typing import Any, Protocol, cast
 
-SimilarityFunction = Literal["dot", "cosine"]
-QueryAggregationFunction = Literal["sum", "mean", "max", "harmonic_mean"]
+from ...options import QueryAggregationFunction, SimilarityFunction
+from ...validation import check_option
 
 
 class ScoringModelConfig(Protocol):
@@ -46,15 +46,10 @@ class ScoringSettings:
     embedding_dim: int | None = None
 
     def __post_init__(self) -> None:
-        if self.similarity_function not in get_args(SimilarityFunction):
-            raise ValueError(
-                f"similarity_function must be one of {get_args(SimilarityFunction)}, got {self.similarity_function!r}"
-            )
-        if self.query_aggregation_function not in get_args(QueryAggregationFunction):
-            raise ValueError(
-                f"query_aggregation_function must be one of {get_args(QueryAggregationFunction)}, "
-                f"got {self.query_aggregation_function!r}"
-            )
+        check_option("ScoringSettings", "similarity_function", self.similarity_function, SimilarityFunction)
+        check_option(
+            "ScoringSettings", "query_aggregation_function", self.query_aggregation_function, QueryAggregationFunction
+        )
 
     @classmethod
     def from_model_config(cls, model_config: ScoringModelConfig) -> ScoringSettings:

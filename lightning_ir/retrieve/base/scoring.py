@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from .model_config import QueryAggregationFunction
+from ...options import QueryAggregationFunction
+from ...validation import check_option
 
 
 def normalize(embeddings: torch.Tensor) -> torch.Tensor:
@@ -71,6 +72,7 @@ def aggregate_query_tokens(
     Returns:
         ``(queries, docs)`` scores.
     """
+    check_option("aggregate_query_tokens", "aggregation", aggregation, QueryAggregationFunction)
     mask = query_mask[:, :, None]
     if aggregation == "max":
         return token_scores.masked_fill(~mask, float("-inf")).amax(dim=1)
@@ -78,11 +80,7 @@ def aggregate_query_tokens(
     if aggregation == "harmonic_mean":
         return count / token_scores.reciprocal().masked_fill(~mask, 0.0).sum(dim=1)
     summed = token_scores.masked_fill(~mask, 0.0).sum(dim=1)
-    if aggregation == "mean":
-        return summed / count
-    if aggregation == "sum":
-        return summed
-    raise ValueError(f"unknown query_aggregation_function {aggregation!r}")
+    return summed / count if aggregation == "mean" else summed
 
 
 def score_documents(

@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
+
+from ...validation import check_positive
+from .retrieve_config import RetrieveConfig
 
 if TYPE_CHECKING:
     from .searcher import Searcher
 
 
-def check_positive(name: str, value: int) -> int:
-    """Returns ``value`` if it is a positive int, else raises a ValueError naming the parameter."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
-class SearchConfig:
+@dataclass
+class SearchConfig(RetrieveConfig):
     """Configuration of a search: how many documents to return per query and the searcher that runs it.
+
+    Subclasses are dataclasses that add their parameters as fields, check them in ``__post_init__`` (calling this
+    one) and set ``searcher_class``.
 
     Args:
         k: Number of documents to retrieve per query (at most the number of indexed documents are returned).
 
     Raises:
-        ValueError: If ``k <= 0``.
+        ValueError: If ``k`` is not a positive integer.
     """
 
     searcher_class: ClassVar[type[Searcher]]
 
-    def __init__(self, k: int = 10) -> None:
-        self.k = check_positive("k", k)
+    k: int = 10
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
-        return f"{type(self).__name__}({params})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    __hash__ = None  # type: ignore[assignment]
+    def __post_init__(self) -> None:
+        self.k = check_positive(type(self).__name__, "k", self.k)

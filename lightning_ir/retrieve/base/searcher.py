@@ -11,11 +11,12 @@ from typing import ClassVar
 
 import torch
 
+from ...validation import check_positive
 from .format import IndexMetadata, read_doc_ids, read_metadata
 from .model_config import ScoringModelConfig
 from .model_identity import ModelIdentity, check_model_identity
 from .scoring import normalize
-from .search_config import SearchConfig, check_positive
+from .search_config import SearchConfig
 
 
 @dataclass
@@ -105,7 +106,7 @@ class Searcher(ABC):
         Raises:
             ValueError: If ``k <= 0`` or the shapes do not fit the index.
         """
-        k = check_positive("k", self.search_config.k)
+        k = check_positive(type(self.search_config).__name__, "k", self.search_config.k)
         queries, mask = self._check_queries(query_embeddings, query_scoring_mask)
         if queries.shape[0] == 0:
             return SearchResult(scores=[], doc_ids=[])

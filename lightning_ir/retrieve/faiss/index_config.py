@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ...validation import check_positive
 from ..base.index_config import IndexConfig
-from ..base.search_config import check_positive
 from .flat_indexer import FaissFlatIndexer
 from .ivf_indexer import FaissIVFIndexer, FaissIVFPQIndexer
 
 
+@dataclass
 class FaissFlatIndexConfig(IndexConfig):
     """An exact faiss inner-product index (``IndexFlatIP``; vectors normalised for cosine similarity).
 
@@ -17,6 +20,7 @@ class FaissFlatIndexConfig(IndexConfig):
     indexer_class = FaissFlatIndexer
 
 
+@dataclass
 class FaissIVFIndexConfig(IndexConfig):
     """An inverted-file faiss index: vectors are assigned to k-means centroids and only the ``n_probe`` closest
     lists are scanned at search time. The coarse quantizer is an HNSW graph over the centroids.
@@ -31,16 +35,19 @@ class FaissIVFIndexConfig(IndexConfig):
 
     indexer_class = FaissIVFIndexer
 
-    def __init__(
-        self, num_train_embeddings: int | None = None, num_centroids: int = 262144, ef_construction: int = 40
-    ) -> None:
-        if num_train_embeddings is not None:
-            check_positive("num_train_embeddings", num_train_embeddings)
-        self.num_train_embeddings = num_train_embeddings
-        self.num_centroids = check_positive("num_centroids", num_centroids)
-        self.ef_construction = check_positive("ef_construction", ef_construction)
+    num_train_embeddings: int | None = None
+    num_centroids: int = 262144
+    ef_construction: int = 40
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        if self.num_train_embeddings is not None:
+            self.num_train_embeddings = check_positive(owner, "num_train_embeddings", self.num_train_embeddings)
+        self.num_centroids = check_positive(owner, "num_centroids", self.num_centroids)
+        self.ef_construction = check_positive(owner, "ef_construction", self.ef_construction)
 
 
+@dataclass
 class FaissIVFPQIndexConfig(FaissIVFIndexConfig):
     """An IVF index whose vectors are compressed by product quantisation (``num_subquantizers`` codes of
     ``n_bits`` bits per vector; ``dim`` must be divisible by ``num_subquantizers``).
@@ -55,14 +62,10 @@ class FaissIVFPQIndexConfig(FaissIVFIndexConfig):
 
     indexer_class = FaissIVFPQIndexer
 
-    def __init__(
-        self,
-        num_train_embeddings: int | None = None,
-        num_centroids: int = 262144,
-        ef_construction: int = 40,
-        num_subquantizers: int = 16,
-        n_bits: int = 8,
-    ) -> None:
-        super().__init__(num_train_embeddings, num_centroids, ef_construction)
-        self.num_subquantizers = check_positive("num_subquantizers", num_subquantizers)
-        self.n_bits = check_positive("n_bits", n_bits)
+    num_subquantizers: int = 16
+    n_bits: int = 8
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.num_subquantizers = check_positive(type(self).__name__, "num_subquantizers", self.num_subquantizers)
+        self.n_bits = check_positive(type(self).__name__, "n_bits", self.n_bits)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from dataclasses import dataclass
 
-from ..base.search_config import SearchConfig, check_positive
+from ...options import ImputationStrategy
+from ...validation import check_option, check_positive
+from ..base.search_config import SearchConfig
 from .searcher import FaissSearcher
 
-ImputationStrategy = Literal["min", "gather"]
 
-
+@dataclass
 class FaissSearchConfig(SearchConfig):
     """Search over a faiss index (flat, IVF or IVF-PQ).
 
@@ -36,21 +37,15 @@ class FaissSearchConfig(SearchConfig):
 
     searcher_class = FaissSearcher
 
-    def __init__(
-        self,
-        k: int = 10,
-        candidate_k: int = 100,
-        imputation_strategy: ImputationStrategy | None = None,
-        n_probe: int = 1,
-        ef_search: int = 16,
-    ) -> None:
-        super().__init__(k=k)
-        if imputation_strategy is not None and imputation_strategy not in get_args(ImputationStrategy):
-            raise ValueError(
-                f"imputation_strategy must be None or one of {get_args(ImputationStrategy)}, "
-                f"got {imputation_strategy!r}"
-            )
-        self.candidate_k = check_positive("candidate_k", candidate_k)
-        self.imputation_strategy = imputation_strategy
-        self.n_probe = check_positive("n_probe", n_probe)
-        self.ef_search = check_positive("ef_search", ef_search)
+    candidate_k: int = 100
+    imputation_strategy: ImputationStrategy | None = None
+    n_probe: int = 1
+    ef_search: int = 16
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        owner = type(self).__name__
+        self.candidate_k = check_positive(owner, "candidate_k", self.candidate_k)
+        check_option(owner, "imputation_strategy", self.imputation_strategy, ImputationStrategy | None)
+        self.n_probe = check_positive(owner, "n_probe", self.n_probe)
+        self.ef_search = check_positive(owner, "ef_search", self.ef_search)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..base.index_config import IndexConfig
 from .indexer import SparseIndexer
 
 
+@dataclass
 class SparseIndexConfig(IndexConfig):
     """An exact sparse index: one vocabulary-sized, mostly-zero vector per document, stored as a CSR matrix.
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..base.search_config import SearchConfig
 from .searcher import SparseSearcher
 
 
+@dataclass
 class SparseSearchConfig(SearchConfig):
     """Exact top-k search over a :class:`~lightning_ir.retrieve.sparse.index_config.SparseIndexConfig` index.
 
@@ -14,6 +17,3 @@ class SparseSearchConfig(SearchConfig):
     """
 
     searcher_class = SparseSearcher
-
-    def __init__(self, k: int = 10) -> None:
-        super().__init__(k=k)

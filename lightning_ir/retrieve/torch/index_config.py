@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..base.index_config import IndexConfig
 from .indexer import TorchDenseIndexer
 
 
+@dataclass
 class TorchDenseIndexConfig(IndexConfig):
     """An exact dense index: the document vectors stored as a float32 ``.npy`` array.
 

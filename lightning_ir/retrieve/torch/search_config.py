@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..base.search_config import SearchConfig
 from .searcher import TorchDenseSearcher
 
 
+@dataclass
 class TorchDenseSearchConfig(SearchConfig):
     """Exact search over a :class:`~lightning_ir.retrieve.torch.index_config.TorchDenseIndexConfig` index.
 
@@ -14,6 +17,3 @@ class TorchDenseSearchConfig(SearchConfig):
     """
 
     searcher_class = TorchDenseSearcher
-
-    def __init__(self, k: int = 10) -> None:
-        super().__init__(k=k)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from ..data.batches import RankBatch
-from .rank_callback import RankCallback
+from .rank import RankCallback
 
 
 class ReRankCallback(RankCallback):
@@ -20,5 +17,3 @@ class ReRankCallback(RankCallback):
         >>> trainer = LightningIRTrainer(callbacks=[ReRankCallback("runs")])  # doctest: +SKIP
         >>> trainer.re_rank(CrossEncoderModule("path/to/model"), datamodule)  # doctest: +SKIP
     """
-
-    batch_types: ClassVar[tuple[type, ...]] = (RankBatch,)

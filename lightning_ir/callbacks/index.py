@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import torch
 from lightning import Callback, LightningModule, Trainer
 
 from ..bi_encoder.module import BiEncoderModule
@@ -16,9 +14,7 @@ from ..data.batches import IndexBatch
 from ..retrieve.base.index_config import IndexConfig
 from ..retrieve.base.indexer import Indexer
 from ..retrieve.base.model_identity import ModelIdentity
-
-PART_ELEMENTS = 1 << 25
-"""Embedding values a process other than process 0 buffers before writing a part file (128 MiB of float32)."""
+from ..retrieve.base.parts import PartWriter, add_parts, parts_dir_for, remove_parts
 
 
 class IndexCallback(Callback):
@@ -64,14 +60,13 @@ class IndexCallback(Callback):
         self.num_docs_per_dataloader: dict[int, int] = {}
         self.seconds = 0.0
         self._indexer: Indexer | None = None
+        self._parts: PartWriter | None = None
         self._parts_dir: Path | None = None
-        self._part: list[tuple[list[str], torch.Tensor, torch.Tensor]] = []
-        self._part_elements = 0
-        self._num_parts = 0
         self._start = 0.0
 
     def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        """Check the module is a bi-encoder and prepare an empty indexer (and, under DDP, the parts folder)."""
+        """Check the module is a bi-encoder and the target may be written, and prepare an empty indexer (process 0)
+        or a part writer (other processes under DDP)."""
         if not isinstance(pl_module, BiEncoderModule):
             raise TypeError(
                 f"IndexCallback: indexing needs a BiEncoderModule (document embeddings), got {type(pl_module).__name__}"
@@ -79,20 +74,16 @@ class IndexCallback(Callback):
         self._start = time.perf_counter()
         self.num_docs = 0
         self.num_docs_per_dataloader = {}
-        self._part, self._part_elements, self._num_parts = [], 0, 0
-        self._indexer = None
+        self._indexer, self._parts, self._parts_dir = None, None, None
         if trainer.is_global_zero:
             identity = ModelIdentity.of(pl_module.model, pl_module.config.name_or_path)
             self._indexer = self.index_config.indexer_class(
                 self.index_dir, self.index_config, pl_module.config, verbose=self.verbose, model_identity=identity
             )
-        self._parts_dir = None
         if trainer.world_size > 1:
-            token = trainer.strategy.broadcast(uuid.uuid4().hex[:12], src=0)
-            index_dir = self.index_dir.absolute()
-            self._parts_dir = index_dir.with_name(f".{index_dir.name}.parts-{token}")
+            self._parts_dir = parts_dir_for(self.index_dir, trainer.strategy.broadcast(uuid.uuid4().hex[:12], src=0))
             if not trainer.is_global_zero:
-                self._parts_dir.mkdir(parents=True, exist_ok=True)
+                self._parts = PartWriter(self._parts_dir, trainer.global_rank)
 
     def on_test_batch_end(
         self,
@@ -103,7 +94,7 @@ class IndexCallback(Callback):
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
-        """Add the batch's document embeddings to the index (process 0) or to this process's part."""
+        """Add the batch's document embeddings to the index (process 0) or to this process's parts."""
         if not isinstance(batch, IndexBatch):
             return
         embeddings = getattr(outputs, "doc_embeddings", None)
@@ -111,29 +102,24 @@ class IndexCallback(Callback):
             raise ValueError("IndexCallback: the module's output for an IndexBatch has no doc_embeddings")
         count = self.num_docs_per_dataloader.get(dataloader_idx, 0)
         self.num_docs_per_dataloader[dataloader_idx] = count + len(batch.doc_ids)
-        if self._indexer is not None:
-            self._indexer.add(batch.doc_ids, embeddings.embeddings, embeddings.scoring_mask)
-            return
-        vectors = embeddings.embeddings.detach().to("cpu", torch.float32)
-        self._part.append((list(batch.doc_ids), vectors, embeddings.scoring_mask.detach().to("cpu", torch.bool)))
-        self._part_elements += vectors.numel()
-        if self._part_elements >= PART_ELEMENTS:
-            self._write_part(trainer.global_rank)
+        target = self._indexer if self._indexer is not None else self._parts
+        if target is not None:
+            target.add(batch.doc_ids, embeddings.embeddings, embeddings.scoring_mask)
 
     def on_test_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Merge the parts of the other processes (DDP) and save the index atomically."""
         try:
             if self._parts_dir is not None:
-                if self._part:
-                    self._write_part(trainer.global_rank)
+                if self._parts is not None:
+                    self._parts.close()
                 trainer.strategy.barrier("IndexCallback.parts_written")
                 if self._indexer is not None:
-                    self._add_parts(trainer.world_size)
+                    add_parts(self._indexer, self._parts_dir, trainer.world_size)
             counts = trainer.strategy.broadcast(self._indexer.num_docs if self._indexer is not None else 0, src=0)
             if self._indexer is not None and self._indexer.num_docs:
                 self._indexer.save()
         finally:
-            self._cleanup(trainer.is_global_zero)
+            self._release(remove=trainer.is_global_zero)
         self.num_docs = int(counts)
         if trainer.world_size > 1:
             trainer.strategy.barrier("IndexCallback.saved")
@@ -141,41 +127,9 @@ class IndexCallback(Callback):
 
     def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
         """Drop what was collected; a previous index at ``index_dir`` stays as it was."""
-        self._cleanup(remove_parts=True)
+        self._release(remove=True)
 
-    def _write_part(self, rank: int) -> None:
-        assert self._parts_dir is not None
-        doc_ids = [doc_id for ids, _, _ in self._part for doc_id in ids]
-        part = {"doc_ids": doc_ids, "batches": [(vectors, mask) for _, vectors, mask in self._part]}
-        path = self._parts_dir / f"rank{rank:05d}-{self._num_parts:06d}.pt"
-        temporary = path.with_suffix(".tmp")
-        torch.save(part, temporary)
-        temporary.rename(path)
-        self._num_parts += 1
-        self._part, self._part_elements = [], 0
-
-    def _add_parts(self, world_size: int) -> None:
-        """Add the other processes' parts, in rank order, skipping documents already in the index."""
-        assert self._indexer is not None and self._parts_dir is not None
-        seen = set(self._indexer.doc_ids)
-        for rank in range(1, world_size):
-            for path in sorted(self._parts_dir.glob(f"rank{rank:05d}-*.pt")):
-                part = torch.load(path, weights_only=True)
-                position = 0
-                for vectors, mask in part["batches"]:
-                    doc_ids = part["doc_ids"][position : position + vectors.shape[0]]
-                    position += vectors.shape[0]
-                    keep = [i for i, doc_id in enumerate(doc_ids) if doc_id not in seen]
-                    if not keep:
-                        continue
-                    if len(keep) < len(doc_ids):
-                        index = torch.tensor(keep)
-                        vectors, mask, doc_ids = vectors[index], mask[index], [doc_ids[i] for i in keep]
-                    self._indexer.add(doc_ids, vectors, mask)
-                    seen.update(doc_ids)
-
-    def _cleanup(self, remove_parts: bool) -> None:
-        if remove_parts and self._parts_dir is not None:
-            shutil.rmtree(self._parts_dir, ignore_errors=True)
-        self._indexer = None
-        self._part, self._part_elements = [], 0
+    def _release(self, remove: bool) -> None:
+        if remove:
+            remove_parts(self._parts_dir)
+        self._indexer, self._parts = None, None

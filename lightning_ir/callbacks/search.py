@@ -3,42 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
 
-import torch
 from lightning import LightningModule, Trainer
 
 from ..bi_encoder.module import BiEncoderModule
-from ..data.batches import SearchBatch
 from ..retrieve.base.model_identity import ModelIdentity
 from ..retrieve.base.search_config import SearchConfig
 from ..retrieve.base.searcher import Searcher
-from .rank_callback import RankCallback
+from .rank import RankCallback
 
 
 class SearchCallback(RankCallback):
-    """Searches the index at ``index_dir`` for every ``SearchBatch`` of ``trainer.search`` (or ``trainer.test``),
-    once per batch, and writes the rankings as TREC run files (see :class:`RankCallback`).
+    """Loads the index at ``index_dir`` for ``trainer.search`` (or ``trainer.test``) and writes the rankings as TREC
+    run files (see :class:`RankCallback`).
 
-    At the start of the loop the searcher (``search_config.searcher_class``) loads the index and checks it was
-    built for the module's model type; it becomes the module's ``searcher`` for the duration of the loop. The
-    module encodes the queries and searches; its output carries the scores and ``batch.doc_ids`` the ids.
+    When the loop starts the callback loads the searcher (``search_config.searcher_class``), which checks that the
+    index was built for the module's model type and with the module's weights; it is the one place a searcher comes
+    from. The module's search step asks the trainer's ``SearchCallback`` for it, encodes each ``SearchBatch``'s
+    queries, searches once per batch and returns the rankings in its output.
 
     Args:
         index_dir: The index directory (written by ``IndexCallback``).
         search_config: The search settings (e.g. ``TorchDenseSearchConfig(k=100)``), matching the index type.
         save_dir: Folder of the run files (default ``<trainer log dir>/runs``).
-        use_gpu: Search on the GPU when CUDA is available.
+        use_gpu: Search on the GPU when the module runs on one (the searcher follows the module's device).
         allow_model_mismatch: Search even when the module's weights differ from those that built the index (a
             warning instead of an error; the ranking is then meaningless unless the models are compatible).
+
+    Attributes:
+        searcher: The loaded searcher while the loop runs, else None.
 
     Raises:
         FileNotFoundError: (when the loop starts) The index does not exist or is incomplete.
         ValueError: (when the loop starts) The index is corrupt, of another type, or built for another model type
             or with other weights (``ModelMismatchError``).
     """
-
-    batch_types: ClassVar[tuple[type, ...]] = (SearchBatch,)
 
     def __init__(
         self,
@@ -59,20 +58,18 @@ class SearchCallback(RankCallback):
         self.use_gpu = use_gpu
         self.allow_model_mismatch = allow_model_mismatch
         self.searcher: Searcher | None = None
-        self._previous: Any = None
 
     def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        """Load the index and hand the searcher to the module."""
+        """Check the run files may be written, then load the index."""
         super().on_test_start(trainer, pl_module)
         if not isinstance(pl_module, BiEncoderModule):
             raise TypeError(f"SearchCallback: searching needs a BiEncoderModule, got {type(pl_module).__name__}")
-        use_gpu = self.use_gpu and torch.cuda.is_available()
         try:
             self.searcher = self.search_config.searcher_class(
                 self.index_dir,
                 self.search_config,
                 pl_module.config,
-                use_gpu=use_gpu,
+                use_gpu=self.use_gpu and pl_module.device.type == "cuda",
                 model_identity=ModelIdentity.of(pl_module.model, pl_module.config.name_or_path),
                 allow_model_mismatch=self.allow_model_mismatch,
             )
@@ -83,17 +80,12 @@ class SearchCallback(RankCallback):
             ) from error
         except ValueError as error:
             raise type(error)(f"SearchCallback: cannot search {self.index_dir}: {error}") from error
-        self._previous = pl_module.searcher
-        pl_module.searcher = self.searcher
 
     def on_test_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._restore(pl_module)
+        """Write the runs and release the index."""
+        self.searcher = None
+        super().on_test_end(trainer, pl_module)
 
     def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
-        self._restore(pl_module)
-
-    def _restore(self, pl_module: LightningModule) -> None:
-        if isinstance(pl_module, BiEncoderModule) and self.searcher is not None:
-            pl_module.searcher = self._previous
+        """Release the index."""
         self.searcher = None
-        self._previous = None
