@@ -48,6 +48,7 @@ def prepare_ir_datasets_home() -> None:
 
 
 def load_scifact() -> dict[str, Any]:
+    """SciFact's documents (ids and texts) and, per split (train, test), its queries and qrels."""
     import ir_datasets
 
     from lightning_ir.data.ir_datasets_utils import doc_text
@@ -89,8 +90,9 @@ def bm25_triples(data: dict[str, Any], seed: int) -> list[tuple[str, str, str]]:
     return triples
 
 
-def write_training_collection(data: dict[str, Any], triples: list[tuple[str, str, str]], epochs: int, seed: int,
-                              directory: Path) -> str:
+def write_training_collection(
+    data: dict[str, Any], triples: list[tuple[str, str, str]], epochs: int, seed: int, directory: Path
+) -> str:
     """A collection folder whose docpairs are ``epochs`` shuffled passes over the triples (the dataset streams)."""
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / "docs.tsv").open("w") as file:
@@ -199,8 +201,15 @@ def train_lightning_ir(args: argparse.Namespace, collection: str, max_steps: int
 
         callbacks.append(TimeLimit(duration={"minutes": args.max_minutes}))
     trainer = LightningIRTrainer(
-        accelerator="cpu", devices=1, max_steps=max_steps, logger=False, enable_checkpointing=False,
-        enable_model_summary=False, enable_progress_bar=False, callbacks=callbacks, default_root_dir=str(model_dir),
+        accelerator="cpu",
+        devices=1,
+        max_steps=max_steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        enable_progress_bar=False,
+        callbacks=callbacks,
+        default_root_dir=str(model_dir),
     )
     trainer.fit(module, data)
     module.save_pretrained(model_dir / "model")
@@ -209,8 +218,9 @@ def train_lightning_ir(args: argparse.Namespace, collection: str, max_steps: int
     return module, timer.samples_per_second()
 
 
-def sentence_transformers_throughput(args: argparse.Namespace, data: dict[str, Any],
-                                     triples: list[tuple[str, str, str]], output_dir: Path) -> float:
+def sentence_transformers_throughput(
+    args: argparse.Namespace, data: dict[str, Any], triples: list[tuple[str, str, str]], output_dir: Path
+) -> float:
     """Training samples/s of SentenceTransformerTrainer (MultipleNegativesRankingLoss) on the same triples."""
     from datasets import Dataset
     from sentence_transformers import (
@@ -225,11 +235,13 @@ def sentence_transformers_throughput(args: argparse.Namespace, data: dict[str, A
     queries = data["train"]["queries"]
     steps = args.warmup_steps + args.throughput_steps
     rows = (triples * (1 + steps * args.batch_size // max(1, len(triples))))[: steps * args.batch_size]
-    dataset = Dataset.from_dict({
-        "anchor": [queries[q] for q, _, _ in rows],
-        "positive": [texts[p] for _, p, _ in rows],
-        "negative": [texts[n] for _, _, n in rows],
-    })
+    dataset = Dataset.from_dict(
+        {
+            "anchor": [queries[q] for q, _, _ in rows],
+            "positive": [texts[p] for _, p, _ in rows],
+            "negative": [texts[n] for _, _, n in rows],
+        }
+    )
     model = SentenceTransformer(MODEL, device="cpu")
     model.max_seq_length = args.train_doc_length
 
@@ -251,14 +263,24 @@ def sentence_transformers_throughput(args: argparse.Namespace, data: dict[str, A
 
     timer = Timer()
     training_args = SentenceTransformerTrainingArguments(
-        output_dir=str(output_dir), per_device_train_batch_size=args.batch_size, max_steps=steps,
-        learning_rate=args.lr, warmup_steps=max(1, steps // 10), report_to="none", save_strategy="no",
+        output_dir=str(output_dir),
+        per_device_train_batch_size=args.batch_size,
+        max_steps=steps,
+        learning_rate=args.lr,
+        warmup_steps=max(1, steps // 10),
+        report_to="none",
+        save_strategy="no",
         logging_strategy="no",
-        use_cpu=True, seed=args.seed, dataloader_drop_last=True,
+        use_cpu=True,
+        seed=args.seed,
+        dataloader_drop_last=True,
     )
     trainer = SentenceTransformerTrainer(
-        model=model, args=training_args, train_dataset=dataset,
-        loss=MultipleNegativesRankingLoss(model, scale=args.scale), callbacks=[timer],
+        model=model,
+        args=training_args,
+        train_dataset=dataset,
+        loss=MultipleNegativesRankingLoss(model, scale=args.scale),
+        callbacks=[timer],
     )
     trainer.train()
     if timer.start is None or timer.end <= timer.start:
@@ -267,6 +289,7 @@ def sentence_transformers_throughput(args: argparse.Namespace, data: dict[str, A
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Fine-tune with Lightning IR and sentence-transformers, evaluate both and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=2, help="passes over the training triples")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (default: epochs)")
@@ -314,14 +337,19 @@ def main(argv: list[str] | None = None) -> None:
         results["steps_done"] = int(module.trainer.global_step)
         results["lightning_ir_samples_per_s"] = lir_throughput
         results["fine_tuned_ndcg@10"] = evaluate(module, data, args.eval_docs)
-        print(f"fine-tuned nDCG@10 ({exact}): {results['fine_tuned_ndcg@10']:.4f} after "
-              f"{results['steps_done']} steps ({results['train_minutes']:.1f} min)", flush=True)
+        print(
+            f"fine-tuned nDCG@10 ({exact}): {results['fine_tuned_ndcg@10']:.4f} after "
+            f"{results['steps_done']} steps ({results['train_minutes']:.1f} min)",
+            flush=True,
+        )
         st_throughput = sentence_transformers_throughput(args, data, triples, work / "st")
         results["sentence_transformers_samples_per_s"] = st_throughput
         results["throughput_ratio_lightning_ir_over_st"] = lir_throughput / st_throughput if st_throughput else None
     results["total_minutes"] = (time.perf_counter() - began) / 60
-    print(f"training samples/s: Lightning IR {lir_throughput:.2f}, sentence-transformers {st_throughput:.2f} "
-          f"(ratio {results['throughput_ratio_lightning_ir_over_st'] or float('nan'):.2f}), batch {args.batch_size}")
+    print(
+        f"training samples/s: Lightning IR {lir_throughput:.2f}, sentence-transformers {st_throughput:.2f} "
+        f"(ratio {results['throughput_ratio_lightning_ir_over_st'] or float('nan'):.2f}), batch {args.batch_size}"
+    )
     print(json.dumps(results, indent=2))
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,7 @@ def prepare_environment() -> None:
 
 
 def load_scifact() -> dict[str, Any]:
+    """SciFact's documents and the test split's queries and qrels."""
     import ir_datasets
 
     from lightning_ir.data.ir_datasets_utils import doc_text
@@ -90,8 +91,9 @@ def bm25_run(data: dict[str, Any], path: Path, k: int) -> tuple[dict[str, dict[s
     start = time.perf_counter()
     doc_ids = list(data["docs"])
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(list(data["docs"].values()), stopwords="en", show_progress=False),
-                    show_progress=False)
+    retriever.index(
+        bm25s.tokenize(list(data["docs"].values()), stopwords="en", show_progress=False), show_progress=False
+    )
     query_ids = list(data["queries"])
     tokens = bm25s.tokenize([data["queries"][qid] for qid in query_ids], stopwords="en", show_progress=False)
     results, scores = retriever.retrieve(tokens, k=k, show_progress=False)
@@ -99,14 +101,26 @@ def bm25_run(data: dict[str, Any], path: Path, k: int) -> tuple[dict[str, dict[s
         qid: {doc_ids[int(i)]: float(s) for i, s in zip(ranked, ranked_scores, strict=True)}
         for qid, ranked, ranked_scores in zip(query_ids, results, scores, strict=True)
     }
-    write_run(path, query_ids, [list(run[qid]) for qid in query_ids], [list(run[qid].values()) for qid in query_ids],
-              tag="bm25s")
+    write_run(
+        path,
+        query_ids,
+        [list(run[qid]) for qid in query_ids],
+        [list(run[qid].values()) for qid in query_ids],
+        tag="bm25s",
+    )
     return run, time.perf_counter() - start
 
 
 def trainer_kwargs(root: Path, callbacks: list[Any]) -> dict[str, Any]:
-    return {"accelerator": "cpu", "devices": 1, "logger": False, "default_root_dir": str(root),
-            "callbacks": callbacks, "enable_model_summary": False}
+    """Keyword arguments of a quiet single-CPU ``LightningIRTrainer`` writing under ``root``."""
+    return {
+        "accelerator": "cpu",
+        "devices": 1,
+        "logger": False,
+        "default_root_dir": str(root),
+        "callbacks": callbacks,
+        "enable_model_summary": False,
+    }
 
 
 def lightning_ir_dense(args: argparse.Namespace, root: Path) -> dict[str, Any]:
@@ -139,6 +153,7 @@ def lightning_ir_dense(args: argparse.Namespace, root: Path) -> dict[str, Any]:
 
 
 def lightning_ir_re_rank(args: argparse.Namespace, root: Path, run_path: Path) -> dict[str, Any]:
+    """Re-rank the top 100 of the BM25 run with Lightning IR; returns metrics, time and the run file."""
     from lightning_ir import BiEncoderModule, LightningIRTrainer
     from lightning_ir.callbacks import ReRankCallback
     from lightning_ir.data import LightningIRDataModule, RunDataset
@@ -160,24 +175,40 @@ def sentence_transformers_figures(data: dict[str, Any], bm25: dict[str, dict[str
     model = SentenceTransformer(MODEL, device="cpu")
     start = time.perf_counter()
     doc_ids = list(data["docs"])
-    doc_embeddings = model.encode(list(data["docs"].values()), batch_size=32, convert_to_tensor=True,
-                                  normalize_embeddings=True, show_progress_bar=True)
+    doc_embeddings = model.encode(
+        list(data["docs"].values()),
+        batch_size=32,
+        convert_to_tensor=True,
+        normalize_embeddings=True,
+        show_progress_bar=True,
+    )
     query_ids = list(data["queries"])
-    query_embeddings = model.encode([data["queries"][qid] for qid in query_ids], batch_size=32,
-                                    convert_to_tensor=True, normalize_embeddings=True)
+    query_embeddings = model.encode(
+        [data["queries"][qid] for qid in query_ids], batch_size=32, convert_to_tensor=True, normalize_embeddings=True
+    )
     encode_seconds = time.perf_counter() - start
     scores = query_embeddings @ doc_embeddings.T
     top = torch.topk(scores, k=100, dim=1)
-    dense = {qid: {doc_ids[int(i)]: float(s) for i, s in zip(idx, val, strict=True)}
-             for qid, idx, val in zip(query_ids, top.indices, top.values, strict=True)}
+    dense = {
+        qid: {doc_ids[int(i)]: float(s) for i, s in zip(idx, val, strict=True)}
+        for qid, idx, val in zip(query_ids, top.indices, top.values, strict=True)
+    }
     position = {doc_id: i for i, doc_id in enumerate(doc_ids)}
-    re_ranked = {qid: {doc_id: float(scores[q, position[doc_id]]) for doc_id in bm25[qid]}
-                 for q, qid in enumerate(query_ids) if qid in bm25}
-    return {"dense": evaluate(data["qrels"], dense), "re_rank": evaluate(data["qrels"], re_ranked),
-            "encode_seconds": encode_seconds, "model_max_seq_length": model.max_seq_length}
+    re_ranked = {
+        qid: {doc_id: float(scores[q, position[doc_id]]) for doc_id in bm25[qid]}
+        for q, qid in enumerate(query_ids)
+        if qid in bm25
+    }
+    return {
+        "dense": evaluate(data["qrels"], dense),
+        "re_rank": evaluate(data["qrels"], re_ranked),
+        "encode_seconds": encode_seconds,
+        "model_max_seq_length": model.max_seq_length,
+    }
 
 
 def main() -> None:
+    """Run every stage with Lightning IR and sentence-transformers and print the figures side by side."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", default=str(REPO_ROOT / "indexes" / "beir-scifact" / "all-MiniLM-L6-v2"))
     parser.add_argument("--reuse-index", action="store_true", help="search the index at --index-dir if it exists")
@@ -193,8 +224,9 @@ def main() -> None:
 
     bm25_path = REPO_ROOT / "runs" / "bm25" / "beir__scifact__test.bm25.run"
     bm25, bm25_seconds = bm25_run(data, bm25_path, k=100)
-    figures: dict[str, Any] = {"bm25": {"metrics": evaluate(data["qrels"], bm25), "seconds": bm25_seconds,
-                                        "run": str(bm25_path)}}
+    figures: dict[str, Any] = {
+        "bm25": {"metrics": evaluate(data["qrels"], bm25), "seconds": bm25_seconds, "run": str(bm25_path)}
+    }
     print(f"BM25 (bm25s): {figures['bm25']}")
     re_rank_path = bm25_path
     if args.re_rank_queries is not None:
@@ -202,8 +234,13 @@ def main() -> None:
 
         bm25 = dict(list(bm25.items())[: args.re_rank_queries])
         re_rank_path = bm25_path.with_name(f"beir__scifact__test.bm25-first{args.re_rank_queries}.run")
-        write_run(re_rank_path, list(bm25), [list(r) for r in bm25.values()], [list(r.values()) for r in bm25.values()],
-                  tag="bm25s")
+        write_run(
+            re_rank_path,
+            list(bm25),
+            [list(r) for r in bm25.values()],
+            [list(r.values()) for r in bm25.values()],
+            tag="bm25s",
+        )
         figures["bm25_re_rank_subset"] = {"metrics": evaluate(data["qrels"], bm25), "queries": len(bm25)}
         print(f"BM25 on the {len(bm25)} queries to re-rank: {figures['bm25_re_rank_subset']}")
     figures["lightning_ir_dense"] = lightning_ir_dense(args, root)
@@ -217,8 +254,12 @@ def main() -> None:
     dense, re_rank = figures["lightning_ir_dense"], figures["lightning_ir_re_rank"]
     rows = [
         ("BM25 (bm25s) top 100", figures["bm25"]["metrics"], "", f"{bm25_seconds:.1f}"),
-        ("Lightning IR index + search", dense["metrics"], "0.6451 (MTEB)",
-         f"index {dense['index_seconds'] or 0:.1f} (0 = reused) + search {dense['search_seconds']:.1f}"),
+        (
+            "Lightning IR index + search",
+            dense["metrics"],
+            "0.6451 (MTEB)",
+            f"index {dense['index_seconds'] or 0:.1f} (0 = reused) + search {dense['search_seconds']:.1f}",
+        ),
         ("sentence-transformers exact top 100", st["dense"], "", f"encode corpus+queries {st['encode_seconds']:.1f}"),
         (f"Lightning IR re-rank BM25 top 100 ({len(bm25)} q)", re_rank["metrics"], "", f"{re_rank['seconds']:.1f}"),
         (f"sentence-transformers re-rank ({len(bm25)} q)", st["re_rank"], "", "(from the encodings above)"),

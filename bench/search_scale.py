@@ -98,6 +98,7 @@ def recall(found: list[list[str]], expected: np.ndarray) -> float:
 
 
 def bench_exact(args: argparse.Namespace, work: Path, docs: np.ndarray, queries: np.ndarray, faiss) -> np.ndarray:
+    """Time the exact torch search against faiss IndexFlatIP; returns faiss's top-k ids (the exact answer)."""
     config = SimpleNamespace(model_type="bi-encoder", similarity_function="dot", query_aggregation_function="sum")
     start = time.perf_counter()
     index_dir = build(TorchDenseIndexConfig.indexer_class(work / "exact", TorchDenseIndexConfig(), config), docs)
@@ -121,6 +122,7 @@ def bench_exact(args: argparse.Namespace, work: Path, docs: np.ndarray, queries:
 
 
 def bench_ivf(args: argparse.Namespace, work: Path, docs: np.ndarray, queries: np.ndarray, exact_ids, faiss) -> None:
+    """Time the faiss IVF searcher against raw faiss on the same index and print its recall against exact search."""
     config = SimpleNamespace(model_type="bi-encoder", similarity_function="dot", query_aggregation_function="sum")
     index_config = FaissIVFIndexConfig(num_train_embeddings=args.num_train, num_centroids=args.num_centroids)
     start = time.perf_counter()
@@ -146,6 +148,7 @@ def bench_ivf(args: argparse.Namespace, work: Path, docs: np.ndarray, queries: n
 
 
 def main() -> None:
+    """Build the vectors, then time exact and IVF search against faiss."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--num-docs", type=int, default=1_000_000)
     parser.add_argument("--num-queries", type=int, default=1_000)

@@ -31,11 +31,13 @@ from lightning_ir.bi_encoder.config import BiEncoderConfig  # noqa: E402
 
 
 class CustomBiEncoderConfig(BiEncoderConfig):
+    """A bi-encoder config with one more hyperparameter: whether to add a linear layer."""
+
     model_type = "custom-bi-encoder"
 
     ADDED_ARGS = BiEncoderConfig.ADDED_ARGS.union({"additional_linear_layer"})
 
-    def __init__(self, additional_linear_layer = True, **kwargs):  # noqa: E251
+    def __init__(self, additional_linear_layer=True, **kwargs):
         super().__init__(**kwargs)
         self.additional_linear_layer = additional_linear_layer
 
@@ -49,15 +51,15 @@ from lightning_ir import BiEncoderEmbedding, BiEncoderModel, BiEncoderOutput  # 
 
 
 class CustomBiEncoderModel(BiEncoderModel):
+    """A bi-encoder that passes the backbone's embeddings through an additional linear layer."""
+
     config_class = CustomBiEncoderConfig
 
     def __init__(self, config, *args, **kwargs):
         super().__init__(config, *args, **kwargs)
         self.additional_linear_layer = None
         if config.additional_linear_layer:
-            self.additional_linear_layer = torch.nn.Linear(
-                config.hidden_size, config.hidden_size
-            )
+            self.additional_linear_layer = torch.nn.Linear(config.hidden_size, config.hidden_size)
 
     def _encode(
         self,
@@ -113,9 +115,9 @@ if __name__ == "__main__":
     )
 
     module = BiEncoderModule(
-       model_name_or_path=BACKBONE,
-       config=CustomBiEncoderConfig(), # our custom config
-       loss_functions=[RankNet()]
+        model_name_or_path=BACKBONE,
+        config=CustomBiEncoderConfig(),  # our custom config
+        loss_functions=[RankNet()],
     )
     module.set_optimizer(AdamW, lr=1e-5)
     data_module = LightningIRDataModule(

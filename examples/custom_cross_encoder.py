@@ -31,11 +31,13 @@ from lightning_ir import CrossEncoderConfig  # noqa: E402
 
 
 class CustomCrossEncoderConfig(CrossEncoderConfig):
+    """A cross-encoder config with one more hyperparameter: whether to add a linear layer."""
+
     model_type = "custom-cross-encoder"
 
     ADDED_ARGS = CrossEncoderConfig.ADDED_ARGS.union({"additional_linear_layer"})
 
-    def __init__(self, additional_linear_layer = True, **kwargs):  # noqa: E251
+    def __init__(self, additional_linear_layer=True, **kwargs):
         super().__init__(**kwargs)
         self.additional_linear_layer = additional_linear_layer
 
@@ -47,17 +49,18 @@ from lightning_ir import CrossEncoderModel, CrossEncoderOutput  # noqa: E402
 
 
 class CustomCrossEncoderModel(CrossEncoderModel):
+    """A cross-encoder that passes the pooled embedding through an additional linear layer before scoring."""
+
     config_class = CustomCrossEncoderConfig
 
     def __init__(self, config, *args, **kwargs):
         super().__init__(config, *args, **kwargs)
         self.additional_linear_layer = None
         if config.additional_linear_layer:
-            self.additional_linear_layer = torch.nn.Linear(
-                config.hidden_size, config.hidden_size
-            )
+            self.additional_linear_layer = torch.nn.Linear(config.hidden_size, config.hidden_size)
 
     def forward(self, encoding: BatchEncoding) -> torch.Tensor:
+        """Score each query-document pair of ``encoding``."""
         embeddings = self._backbone_forward(**encoding).last_hidden_state
         embeddings = self._pooling(
             embeddings,
@@ -98,9 +101,9 @@ if __name__ == "__main__":
     )
 
     module = CrossEncoderModule(
-       model_name_or_path=BACKBONE,
-       config=CustomCrossEncoderConfig(), # our custom config
-       loss_functions=[RankNet()]
+        model_name_or_path=BACKBONE,
+        config=CustomCrossEncoderConfig(),  # our custom config
+        loss_functions=[RankNet()],
     )
     module.set_optimizer(AdamW, lr=1e-5)
     data_module = LightningIRDataModule(

@@ -31,8 +31,11 @@ come from ``model``/``data``): ``fit``, ``validate`` and every stage of :data:`~
 
 
 class LightningIRSaveConfigCallback(SaveConfigCallback):
-    """Saves the resolved configuration to ``<log dir>/config.yaml`` like LightningCLI, but replaces only a
-    configuration file that LightningCLI wrote (a user's own ``config.yaml`` there is refused, not overwritten)."""
+    """Saves the resolved configuration to ``<log dir>/config.yaml`` like LightningCLI, sparing a user's own file.
+
+    Only a configuration file that LightningCLI wrote is replaced (a user's own ``config.yaml`` there is refused, not
+    overwritten).
+    """
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         """Refuse to replace a foreign config file, then save as LightningCLI does."""

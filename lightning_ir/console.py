@@ -69,8 +69,10 @@ def quiet_console() -> Iterator[None]:
 
 @contextmanager
 def quiet_transformers_loading() -> Iterator[None]:
-    """Silences transformers' loading progress bar and load report while weights load (see :func:`warn_missing_weights`
-    for what is still reported)."""
+    """Silences transformers' loading progress bar and load report while weights load.
+
+    See :func:`warn_missing_weights` for what is still reported.
+    """
     from transformers.utils import logging as hf_logging
 
     verbosity = hf_logging.get_verbosity()
@@ -86,8 +88,9 @@ def quiet_transformers_loading() -> Iterator[None]:
 
 
 def warn_missing_weights(loading_info: Any, source: str, what: str = "backbone") -> None:
-    """Warns when a checkpoint lacks weights the model needs (they were freshly initialised) or had to skip some
-    for a size mismatch; weights the checkpoint has but the model does not use are not reported.
+    """Warns when a checkpoint lacks weights the model needs or had to skip some for a size mismatch.
+
+    Missing weights were freshly initialised; weights the checkpoint has but the model does not use are not reported.
 
     Args:
         loading_info: The ``loading_info`` dictionary transformers' ``from_pretrained(output_loading_info=True)``

@@ -1,5 +1,7 @@
-"""LightningIRTrainer: a Lightning ``Trainer`` that also writes Hugging Face checkpoints and indexes, searches and
-re-ranks."""
+"""LightningIRTrainer: a Lightning ``Trainer`` that also indexes, searches and re-ranks.
+
+It also writes Hugging Face checkpoints.
+"""
 
 from __future__ import annotations
 
@@ -77,8 +79,9 @@ class LightningIRTrainer(Trainer):
         verbose: bool = True,
         datamodule: LightningDataModule | None = None,
     ) -> list[dict[str, float]]:
-        """Encode the documents of the inference datasets (``DocDataset``) and write the index of every
-        :class:`~lightning_ir.callbacks.IndexCallback` among the trainer's callbacks.
+        """Encode the documents of the inference datasets (``DocDataset``) and write the indexes.
+
+        Each :class:`~lightning_ir.callbacks.IndexCallback` among the trainer's callbacks writes one index.
 
         Args:
             model: A ``BiEncoderModule``.
@@ -226,8 +229,10 @@ class LightningIRTrainer(Trainer):
 
 
 def _stage_progress_bar(callback: Callback, stage: Stage) -> Callback:
-    """Lightning's default progress bar (TQDM or rich) replaced by one labelled with the stage and counting documents
-    or queries; any other callback as it is."""
+    """Lightning's default progress bar (TQDM or rich) replaced by one for the stage; other callbacks as they are.
+
+    The replacement is labelled with the stage and counts documents or queries.
+    """
     if type(callback) is TQDMProgressBar:
         bar = cast(TQDMProgressBar, callback)
         return LightningIRProgressBar(stage.label, stage.unit, bar.refresh_rate, bar.process_position)

@@ -38,6 +38,7 @@ def seed(repo_id: str, package: str, cache_dir: Path) -> Path:
 
 
 def main() -> int:
+    """Seed the hub cache with every packaged model that is installed; returns the exit status."""
     cache_dir = Path(HF_HUB_CACHE)
     for repo_id, package in PACKAGED_MODELS.items():
         try:

@@ -32,8 +32,15 @@ def save_tiny_backbone(directory: Path, model_type: str = "bert") -> Path:
         config = AutoConfig.for_model("distilbert", vocab_size=30522, dim=32, n_layers=2, n_heads=2, hidden_dim=64)
     elif model_type == "modernbert":
         config = AutoConfig.for_model(
-            "modernbert", num_hidden_layers=2, pad_token_id=0, bos_token_id=101, eos_token_id=102,
-            cls_token_id=101, sep_token_id=102, global_attn_every_n_layers=1, **common,
+            "modernbert",
+            num_hidden_layers=2,
+            pad_token_id=0,
+            bos_token_id=101,
+            eos_token_id=102,
+            cls_token_id=101,
+            sep_token_id=102,
+            global_attn_every_n_layers=1,
+            **common,
         )
     elif model_type == "roberta":
         config = AutoConfig.for_model("roberta", num_hidden_layers=2, pad_token_id=0, **common)

@@ -1,5 +1,6 @@
-"""Helper script for tests/test_trainer_inference.py: indexes and searches the small collection under DDP (2 CPU
-processes, gloo).
+"""Helper script for tests/test_trainer_inference.py: indexes and searches the small collection under DDP.
+
+DDP runs 2 CPU processes with gloo.
 
 Usage: ``python tests/ddp_index.py <backbone dir> <collection dir> <output dir>``. Lightning's DDP launcher runs
 this script again for rank 1. Writes ``<output dir>/index`` (the index), ``<output dir>/runs/collection.run`` and

@@ -77,7 +77,8 @@ def test_a_symlink_keeps_pointing_where_it_pointed(tmp_path: Path) -> None:
     for text in ("first", "second"):
         with atomic_directory(link, _is_ours, "index") as staging:
             _write_ours(staging, text)
-        assert link.is_symlink() and Path(os.readlink(link)) == real
+        assert link.is_symlink()
+        assert Path(os.readlink(link)) == real
         assert (real / "ours.txt").read_text() == text
 
 
@@ -85,9 +86,14 @@ def test_a_failure_leaves_the_previous_folder_and_no_temporary_one(tmp_path: Pat
     target = tmp_path / "index"
     with atomic_directory(target, _is_ours, "index") as staging:
         _write_ours(staging, "old")
-    with pytest.raises(RuntimeError), atomic_directory(target, _is_ours, "index") as staging:
-        _write_ours(staging, "half")
-        raise RuntimeError("killed midway")
+
+    def write_and_fail_midway() -> None:
+        with atomic_directory(target, _is_ours, "index") as staging:
+            _write_ours(staging, "half")
+            raise RuntimeError("killed midway")
+
+    with pytest.raises(RuntimeError, match="killed midway"):
+        write_and_fail_midway()
     assert (target / "ours.txt").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]
 
@@ -114,8 +120,10 @@ def test_leftovers_of_a_killed_save_are_removed_by_the_next_one(tmp_path: Path) 
     (live / STAGING_MARKER).write_text(f"{socket.gethostname()} {os.getppid()}\n")
     with atomic_directory(target, _is_ours, "index") as new:
         _write_ours(new)
-    assert not staging.exists() and not old.exists()
-    assert foreign.exists() and live.exists()
+    assert not staging.exists()
+    assert not old.exists()
+    assert foreign.exists()
+    assert live.exists()
     assert remove_stale_siblings(target, _is_ours) == []
 
 

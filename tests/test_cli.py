@@ -76,7 +76,9 @@ def test_overrides(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path
 
 def test_every_config_file_is_exercised() -> None:
     used = {path for combination in _combinations() for path in combination} | set(INFERENCE_RECIPES)
-    assert FIT_RECIPES and OPTIMIZERS and SCHEDULERS
+    assert FIT_RECIPES
+    assert OPTIMIZERS
+    assert SCHEDULERS
     assert {_subcommand(recipe) for recipe in INFERENCE_RECIPES} == set(INFERENCE_SUBCOMMANDS)
     assert used == set(CONFIGS.glob("*.yaml"))
 
@@ -95,8 +97,10 @@ def _local_dataset(entry: dict[str, Any], collection: Path) -> dict[str, Any]:
 def test_inference_recipes_run_with_a_tiny_model(
     tmp_path: Path, tiny_bert_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Each index/search/re-rank recipe runs unchanged but for the model and the data (the recipes' relative index
-    and run paths land in a temporary working directory)."""
+    """Each index/search/re-rank recipe runs unchanged but for the model and the data.
+
+    The recipes' relative index and run paths land in a temporary working directory.
+    """
     collection = write_collection(tmp_path / "collection")
     monkeypatch.chdir(tmp_path)
     for recipe in INFERENCE_RECIPES:
@@ -113,14 +117,16 @@ def test_inference_recipes_run_with_a_tiny_model(
         assert isinstance(cli.trainer, LightningIRTrainer)
         if subcommand == "index":
             (indexer,) = [callback for callback in cli.trainer.callbacks if isinstance(callback, IndexCallback)]
-            assert not indexer.index_dir.is_absolute() and read_metadata(indexer.index_dir).num_docs == 16
+            assert not indexer.index_dir.is_absolute()
+            assert read_metadata(indexer.index_dir).num_docs == 16
         else:
             writer_type = SearchCallback if subcommand == "search" else ReRankCallback
             (writer,) = [callback for callback in cli.trainer.callbacks if isinstance(callback, writer_type)]
             run_file = writer.run_paths[0]
             assert run_file.is_relative_to(Path(spec["trainer"]["callbacks"][0]["init_args"]["save_dir"]))
             lines = run_file.read_text().splitlines()
-            assert len({line.split()[0] for line in lines}) == 8 and all(len(line.split()) == 6 for line in lines)
+            assert len({line.split()[0] for line in lines}) == 8
+            assert all(len(line.split()) == 6 for line in lines)
             out = capsys.readouterr().out
             for metric in spec["model"]["init_args"]["evaluation_metrics"]:
                 assert metric in out
@@ -228,9 +234,12 @@ def test_index_and_search_print_only_progress_and_results(tmp_path: Path, tiny_b
         assert result.returncode == 0, result.stderr
         outputs.append(result.stdout + result.stderr)
     index_output, search_output = outputs
-    assert "Indexing collection" in index_output and "docs/s" in index_output
-    assert "Searching collection" in search_output and "queries/s" in search_output
-    assert "nDCG@10" in search_output and "runs/collection.run" in search_output
+    assert "Indexing collection" in index_output
+    assert "docs/s" in index_output
+    assert "Searching collection" in search_output
+    assert "queries/s" in search_output
+    assert "nDCG@10" in search_output
+    assert "runs/collection.run" in search_output
     for output in outputs:
         noisy = [
             line

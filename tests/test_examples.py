@@ -18,9 +18,21 @@ from lightning_ir import BiEncoderModule, CrossEncoderModule
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO_ROOT / "examples"
-GUIDE_NAMES = ["LightningIRDataModule", "TupleDataset", "RankNet", "LightningIRTrainer", "BiEncoderModel",
-               "BiEncoderOutput", "CrossEncoderModel", "CrossEncoderOutput", "BiEncoderTokenizer",
-               "CrossEncoderTokenizer", "CrossEncoderConfig", "BiEncoderModule", "CrossEncoderModule"]
+GUIDE_NAMES = [
+    "LightningIRDataModule",
+    "TupleDataset",
+    "RankNet",
+    "LightningIRTrainer",
+    "BiEncoderModel",
+    "BiEncoderOutput",
+    "CrossEncoderModel",
+    "CrossEncoderOutput",
+    "BiEncoderTokenizer",
+    "CrossEncoderTokenizer",
+    "CrossEncoderConfig",
+    "BiEncoderModule",
+    "CrossEncoderModule",
+]
 QUERIES = ["which fruit grows on orchard trees", "large body of salt water"]
 DOCS = [["apples grow on trees", "a guitar has strings"], ["the ocean is salty", "coffee is hot"]]
 
@@ -30,7 +42,8 @@ def _import_example(name: str) -> ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

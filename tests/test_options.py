@@ -82,7 +82,7 @@ OWNERS: list[tuple[str, str, Callable[[Any], Any], Any]] = [
 def test_owner_accepts_every_allowed_value_and_refuses_others(owner, option, build, allowed) -> None:
     for value in option_values(allowed):
         build(value)
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(ValueError, match="must be one of the allowed values") as error:
         build("unknown")
     shown = ", ".join(repr(value) for value in option_values(allowed))
     assert str(error.value) == f"{owner}: {option} must be one of the allowed values {shown}; got 'unknown'"

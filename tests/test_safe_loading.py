@@ -1,5 +1,7 @@
-"""Weights are read only through safetensors or ``torch.load(weights_only=True)``; remote code is never trusted by
-default."""
+"""Weights are read only through safetensors or ``torch.load(weights_only=True)``.
+
+Remote code is never trusted by default.
+"""
 
 from __future__ import annotations
 

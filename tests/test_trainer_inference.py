@@ -40,11 +40,13 @@ def test_one_trainer_runs_each_stage_with_its_own_callbacks(tmp_path: Path, tiny
 
     trainer.index(module, datamodule=_data(DocDataset(str(collection))), verbose=False)
     assert read_metadata(tmp_path / "index").num_docs == 16
-    assert not (tmp_path / "search").exists() and not (tmp_path / "re-rank").exists()
+    assert not (tmp_path / "search").exists()
+    assert not (tmp_path / "re-rank").exists()
 
     (search_metrics,) = trainer.search(module, datamodule=_data(QueryDataset(str(collection))), verbose=False)
     assert set(search_metrics) == {"nDCG@10"}
-    assert search.run_paths[0] == tmp_path / "search" / "collection.run" and not (tmp_path / "re-rank").exists()
+    assert search.run_paths[0] == tmp_path / "search" / "collection.run"
+    assert not (tmp_path / "re-rank").exists()
 
     # re-rank the run the search wrote: its name maps back to the collection
     searched = RunDataset(str(search.run_paths[0]), dataset_id=str(collection))
@@ -83,7 +85,8 @@ def test_ddp_index_holds_every_document_once(tmp_path: Path, tiny_bert_dir: Path
     assert [record["num_docs"] for record in ranks] == [16, 16]
     doc_ids = (tmp_path / "index" / "doc_ids.txt").read_text().split()
     expected_ids = [line.split("\t")[0] for line in (collection / "docs.tsv").read_text().splitlines()]
-    assert sorted(doc_ids) == sorted(expected_ids) and len(doc_ids) == len(set(doc_ids))
+    assert sorted(doc_ids) == sorted(expected_ids)
+    assert len(doc_ids) == len(set(doc_ids))
     # no parts or staging folders left next to the index
     assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
 
@@ -102,7 +105,8 @@ def test_ddp_index_holds_every_document_once(tmp_path: Path, tiny_bert_dir: Path
         line.split("\t")[0] for line in (collection / "queries.tsv").read_text().splitlines()
     )
     assert len(run) == 8 * 4
-    assert ranks[0]["metrics"] == ranks[1]["metrics"] and set(ranks[0]["metrics"][0]) == {"nDCG@10"}
+    assert ranks[0]["metrics"] == ranks[1]["metrics"]
+    assert set(ranks[0]["metrics"][0]) == {"nDCG@10"}
 
 
 def test_predict_returns_the_scores_and_cross_encoders_refuse_index_batches(
@@ -115,7 +119,8 @@ def test_predict_returns_the_scores_and_cross_encoders_refuse_index_batches(
     module = CrossEncoderModule(str(tiny_bert_dir))
     run = RunDataset(str(collection / "run.run"), dataset_id=str(collection))
     outputs = LightningIRTrainer(**quiet_trainer_kwargs(tmp_path)).predict(module, datamodule=_data(run, 8))
-    assert outputs is not None and len(outputs) == 1
+    assert outputs is not None
+    assert len(outputs) == 1
     sample = run[0]
     expected = module.score(sample.query, list(sample.docs)).scores
     torch.testing.assert_close(outputs[0].scores[:4], expected, atol=1e-4, rtol=1e-4)  # type: ignore[union-attr]
@@ -183,9 +188,11 @@ def test_one_query_from_trainer_search_to_the_run_file_leaves_the_batch_unchange
     watcher.seen.clear()
     (metrics,) = trainer.search(module, datamodule=_data(QueryDataset(str(collection))), verbose=False)
     ((before, batch, output),) = watcher.seen
-    assert batch.doc_ids is None and _same_batch(batch, before)  # the step did not write into its input
+    assert batch.doc_ids is None
+    assert _same_batch(batch, before)  # the step did not write into its input
     (ranking,) = output.rankings
-    assert ranking.query_id == "q-apple" and len(ranking.doc_ids) == 3
+    assert ranking.query_id == "q-apple"
+    assert len(ranking.doc_ids) == 3
     lines = (tmp_path / "runs" / "collection.run").read_text().splitlines()
     assert [line.split()[2] for line in lines] == ranking.doc_ids
     assert [float(line.split()[4]) for line in lines] == pytest.approx(ranking.scores.tolist(), abs=1e-6)

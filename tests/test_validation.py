@@ -30,7 +30,7 @@ def test_option_values_flatten_unions_and_keep_none() -> None:
 def test_check_option_names_owner_option_value_and_allowed_values() -> None:
     check_option("Owner", "pooling", None, PoolingStrategy | None)
     check_option("Owner", "pooling", "max", PoolingStrategy)
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(ValueError, match="must be one of the allowed values") as error:
         check_option("Owner", "pooling", "median", PoolingStrategy | None)
     assert str(error.value) == (
         "Owner: pooling must be one of the allowed values 'first', 'mean', 'max', 'sum', None; got 'median'"
@@ -45,7 +45,8 @@ def test_check_option_names_owner_option_value_and_allowed_values() -> None:
 def test_positive_integers_are_accepted_as_python_ints(value) -> None:
     for check in (check_positive_int, check_positive):
         checked = check("Owner", "size", value)
-        assert checked == value and type(checked) is int
+        assert checked == value
+        assert type(checked) is int
     assert type(check_optional_positive_int("Owner", "size", value, "no limit")) is int
 
 

@@ -99,8 +99,10 @@ class LightningIRConfig(PretrainedConfig):
     def from_pretrained(  # type: ignore[override]
         cls, pretrained_model_name_or_path: str | os.PathLike[str], *args: Any, **kwargs: Any
     ) -> Any:
-        """Load a saved config; a local path that does not exist is refused naming the path (see
-        :func:`~lightning_ir.base.loading.check_model_path`)."""
+        """Load a saved config, refusing a local path that does not exist.
+
+        The error names the path (see :func:`~lightning_ir.base.loading.check_model_path`).
+        """
         path = check_model_path(
             pretrained_model_name_or_path, f"{cls.__name__}.from_pretrained", "pretrained_model_name_or_path"
         )

@@ -31,6 +31,7 @@ class EvaluationRecord:
             self.qrels.setdefault(str(qrel["query_id"]), {})[str(qrel["doc_id"])] = int(qrel["relevance"])
 
     def merge(self, other: EvaluationRecord) -> None:
+        """Adds another record's rankings, qrels and losses to this one (e.g. one gathered from another process)."""
         for query_id, ranking in other.run.items():
             self.run.setdefault(query_id, {}).update(ranking)
         for query_id, judgements in other.qrels.items():
@@ -88,8 +89,11 @@ class InferenceSummary:
 
 
 class InferenceRecords:
-    """The bookkeeping of a test/inference run: per dataloader, the rankings and qrels of its batches and the time
-    spent, summarised (gathered across processes once) at the end of the run."""
+    """The bookkeeping of a test/inference run, summarised at the end of the run.
+
+    Per dataloader, it keeps the rankings and qrels of its batches and the time spent; they are gathered across
+    processes once, when the run is summarised.
+    """
 
     def __init__(self) -> None:
         self._records: dict[int, EvaluationRecord] = {}
@@ -135,8 +139,11 @@ def loader_names(loaders: Any, prefix: str) -> dict[int, str]:
 
 
 def dataset_name(dataset: Any) -> str | None:
-    """A dataset's id (``beir/scifact/test``), a collection folder's name, or a run/tuples file's name without its
-    suffix."""
+    """A readable name for a dataset, or ``None`` when it has none.
+
+    The dataset's id (``beir/scifact/test``), a collection folder's name, or a run/tuples file's name without its
+    suffix.
+    """
     source = next(
         (
             value

@@ -155,6 +155,7 @@ class LightningIRModel(PreTrainedModel):
 
         Args:
             pretrained_model_name_or_path: A local directory or a Hugging Face hub id.
+            *args: Passed to the Hugging Face loader of a saved model.
             config: Optional config. For a plain backbone it sets the model's hyperparameters; for a saved model the
                 values it sets explicitly (those differing from its class defaults) override the saved ones.
             **kwargs: Passed to the Hugging Face loaders (``revision``, ``dtype``, ...).

@@ -257,8 +257,10 @@ class LightningIRModule(LightningModule):
         return output
 
     def on_validation_epoch_end(self) -> None:
-        """Compute ``evaluation_metrics`` per validation set (whole set, all processes) and log them as
-        ``"<dataset>/<metric>"``, e.g. ``"beir/scifact/test/nDCG@10"``."""
+        """Compute ``evaluation_metrics`` per validation set (whole set, all processes) and log them.
+
+        Metrics are logged as ``"<dataset>/<metric>"``, e.g. ``"beir/scifact/test/nDCG@10"``.
+        """
         if not self.evaluation_metrics:
             return
         names = self._validation_dataset_names()
@@ -318,8 +320,10 @@ class LightningIRModule(LightningModule):
         self.inference_summaries = []
 
     def test_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> LightningIROutput:
-        """Run :meth:`inference_step` and keep its ``rankings`` (search, re-rank) and the batch's qrels per
-        dataloader; ``on_test_epoch_end`` summarises them."""
+        """Run :meth:`inference_step` and keep its rankings and the batch's qrels per dataloader.
+
+        The rankings (search, re-rank) are summarised by ``on_test_epoch_end``.
+        """
         output = self.inference_step(batch)
         self._test_records.add(dataloader_idx, output.rankings, getattr(batch, "qrels", None))
         return output
@@ -329,9 +333,12 @@ class LightningIRModule(LightningModule):
         return self.inference_step(batch)
 
     def on_test_epoch_end(self) -> None:
-        """Summarise every test dataset (gathered over all processes once): its run, number of queries, seconds,
-        and ``evaluation_metrics`` when it has qrels. Metrics are logged as ``"<dataset>/<metric>"``; the summaries
-        are kept in :attr:`inference_summaries` (one per dataloader), where run writers read the runs."""
+        """Summarise every test dataset (gathered over all processes once).
+
+        A summary holds the dataset's run, number of queries, seconds, and ``evaluation_metrics`` when it has qrels.
+        Metrics are logged as ``"<dataset>/<metric>"``; the summaries are kept in :attr:`inference_summaries` (one per
+        dataloader), where run writers read the runs.
+        """
         metrics = [metric for metric in self.evaluation_metrics or [] if metric != "loss"]
         self.inference_summaries = self._test_records.summarise(self.inference_dataset_names(), metrics)
         for summary in self.inference_summaries:
@@ -340,8 +347,11 @@ class LightningIRModule(LightningModule):
         self._test_records = InferenceRecords()
 
     def inference_dataset_names(self) -> dict[int, str]:
-        """Readable names of the datasets of the running test/predict loop, by dataloader index: the dataset id
-        (``beir/scifact/test``), a collection folder's name, or a run file's name without its suffixes."""
+        """Readable names of the datasets of the running test/predict loop, by dataloader index.
+
+        A name is the dataset id (``beir/scifact/test``), a collection folder's name, or a run file's name without its
+        suffixes.
+        """
         trainer = self.trainer
         loaders = trainer.predict_dataloaders if trainer.predicting else trainer.test_dataloaders
         return loader_names(loaders, "test")

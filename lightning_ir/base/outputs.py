@@ -41,8 +41,10 @@ class LightningIROutput(ModelOutput):
     rankings: list[Ranking] | None = field(default=None, kw_only=True)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Copy and pickle by field name (transformers' ``ModelOutput`` passes fields positionally, which a
-        keyword-only field does not take)."""
+        """Copy and pickle by field name.
+
+        transformers' ``ModelOutput`` passes fields positionally, which a keyword-only field does not take.
+        """
         return _rebuild_output, (type(self), {f.name: getattr(self, f.name) for f in fields(self)})
 
 

@@ -21,6 +21,7 @@ def collect_rng_states() -> dict[str, Any]:
 
 
 def set_rng_states(states: dict[str, Any]) -> None:
+    """Restores the random number generator states saved by :func:`collect_rng_states`."""
     torch.set_rng_state(states["torch"])
     name, keys, position, has_gauss, cached_gaussian = states["numpy"]
     np.random.set_state((name, keys.numpy().astype(np.uint32), position, has_gauss, cached_gaussian))

@@ -98,7 +98,5 @@ def _docs_per_query(num_queries: int, total_docs: int, num_docs: Sequence[int] |
         num_docs = [num_docs] * num_queries
     repeats = torch.tensor(list(num_docs), dtype=torch.long)
     if len(repeats) != num_queries or int(repeats.sum()) != total_docs:
-        raise ValueError(
-            f"num_docs={list(num_docs)} does not match {num_queries} queries and {total_docs} documents"
-        )
+        raise ValueError(f"num_docs={list(num_docs)} does not match {num_queries} queries and {total_docs} documents")
     return repeats

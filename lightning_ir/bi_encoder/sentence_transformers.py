@@ -24,8 +24,11 @@ _POOLING_MODES = {
     "pooling_mode_mean_tokens": "mean",
     "pooling_mode_max_tokens": "max",
 }
-_UNSUPPORTED_POOLING = ("pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
-                        "pooling_mode_lasttoken")
+_UNSUPPORTED_POOLING = (
+    "pooling_mode_mean_sqrt_len_tokens",
+    "pooling_mode_weightedmean_tokens",
+    "pooling_mode_lasttoken",
+)
 
 
 @dataclass
@@ -105,10 +108,15 @@ _POOLING_NAMES = {"cls": "first", "mean": "mean", "max": "max"}
 
 
 def _max_seq_length(module_dir: Path) -> int | None:
-    """``max_seq_length`` of sentence_bert_config.json, else (sentence-transformers >= 6) the tokenizer's
-    ``model_max_length``."""
-    for file_name, key in (("sentence_bert_config.json", "max_seq_length"), ("tokenizer_config.json",
-                                                                             "model_max_length")):
+    """The maximum sequence length a sentence-transformers model was saved with.
+
+    ``max_seq_length`` of sentence_bert_config.json, else (sentence-transformers >= 6) the tokenizer's
+    ``model_max_length``.
+    """
+    for file_name, key in (
+        ("sentence_bert_config.json", "max_seq_length"),
+        ("tokenizer_config.json", "model_max_length"),
+    ):
         path = module_dir / file_name
         if path.exists() and (value := _read_json(path).get(key)) and int(value) < 1_000_000:
             return int(value)
@@ -120,13 +128,15 @@ def _pooling_strategy(config_path: Path) -> str:
     if "pooling_mode" in config:  # sentence-transformers >= 5 writes one string
         mode = config["pooling_mode"]
         if mode not in _POOLING_NAMES:
-            raise ValueError(f"{config_path}: pooling_mode {mode!r} is not supported; supported are "
-                             f"{', '.join(_POOLING_NAMES)}")
+            raise ValueError(
+                f"{config_path}: pooling_mode {mode!r} is not supported; supported are {', '.join(_POOLING_NAMES)}"
+            )
         return _POOLING_NAMES[mode]
     for option in _UNSUPPORTED_POOLING:
         if config.get(option):
-            raise ValueError(f"{config_path}: {option} is not supported; supported pooling modes are "
-                             f"{', '.join(_POOLING_MODES)}")
+            raise ValueError(
+                f"{config_path}: {option} is not supported; supported pooling modes are {', '.join(_POOLING_MODES)}"
+            )
     modes = [strategy for option, strategy in _POOLING_MODES.items() if config.get(option)]
     if len(modes) != 1:
         raise ValueError(f"{config_path}: exactly one pooling mode must be set, found {len(modes)}")
@@ -145,8 +155,10 @@ def _read_dense(module_dir: Path, kwargs: dict[str, Any], spec: SentenceTransfor
     if pooling not in ("first", "mean"):
         # The bi-encoder projects every token before pooling; that equals a Dense layer after pooling only for
         # 'first' and 'mean' pooling (a linear map commutes with averaging).
-        raise ValueError(f"{config_path}: a Dense module after {pooling!r} pooling is not supported; only 'first' "
-                         "and 'mean' pooling can be combined with Dense")
+        raise ValueError(
+            f"{config_path}: a Dense module after {pooling!r} pooling is not supported; only 'first' "
+            "and 'mean' pooling can be combined with Dense"
+        )
     bias = bool(config.get("bias", True))
     kwargs.update(projection="linear" if bias else "linear_no_bias", embedding_dim=int(config["out_features"]))
     weights_file = module_dir / "model.safetensors"
@@ -162,8 +174,9 @@ def _similarity(directory: Path) -> str:
     config_path = directory / "config_sentence_transformers.json"
     config = _read_json(config_path) if config_path.exists() else {}
     if any(config.get("prompts", {}).values()):
-        warnings.warn(f"{config_path}: prompts are not applied by lightning_ir; prefix them to the texts yourself",
-                      stacklevel=3)
+        warnings.warn(
+            f"{config_path}: prompts are not applied by lightning_ir; prefix them to the texts yourself", stacklevel=3
+        )
     name = config.get("similarity_fn_name") or "cosine"
     if name not in ("cosine", "dot"):
         raise ValueError(f"{config_path}: similarity_fn_name {name!r} is not supported (cosine or dot)")

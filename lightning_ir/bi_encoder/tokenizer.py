@@ -79,6 +79,7 @@ class BiEncoderTokenizer(LightningIRTokenizer):
                 )
 
     def tokenizer_args(self) -> dict[str, Any]:
+        """The ranking settings saved with the tokenizer, including the query and document marker tokens."""
         args = super().tokenizer_args()
         args.update(query_token=self.query_token, doc_token=self.doc_token)
         return args
@@ -104,6 +105,7 @@ class BiEncoderTokenizer(LightningIRTokenizer):
             queries: One query or a list.
             docs: One document, a flat list, or a list of lists (documents per query; flattened in order).
             num_docs: Unused (documents are tokenised independently of their query); accepted for a uniform API.
+            **kwargs: Passed to :meth:`tokenize_query` and :meth:`tokenize_doc`.
 
         Returns:
             ``{"query_encoding": ...}`` and/or ``{"doc_encoding": ...}``.

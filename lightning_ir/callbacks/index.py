@@ -18,8 +18,9 @@ from ..retrieve.base.parts import PartWriter, add_parts, parts_dir_for, remove_p
 
 
 class IndexCallback(Callback):
-    """Adds the document embeddings of every ``IndexBatch`` of ``trainer.index`` (or ``trainer.test``) to an index
-    and saves it at the end of the loop.
+    """Adds the document embeddings of every ``IndexBatch`` to an index and saves it at the end of the loop.
+
+    The batches come from ``trainer.index`` (or ``trainer.test``).
 
     The index is written by ``index_config.indexer_class`` into a temporary directory that is renamed to
     ``index_dir`` only when complete: a run that fails midway leaves any previous index at ``index_dir`` as it was
@@ -65,8 +66,10 @@ class IndexCallback(Callback):
         self._start = 0.0
 
     def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        """Check the module is a bi-encoder and the target may be written, and prepare an empty indexer (process 0)
-        or a part writer (other processes under DDP)."""
+        """Check the module is a bi-encoder and the target may be written, and prepare the indexer.
+
+        Process 0 gets an empty indexer, the other processes (under DDP) a part writer.
+        """
         if not isinstance(pl_module, BiEncoderModule):
             raise TypeError(
                 f"IndexCallback: indexing needs a BiEncoderModule (document embeddings), got {type(pl_module).__name__}"

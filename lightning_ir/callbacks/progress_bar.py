@@ -12,9 +12,10 @@ from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 
 
 class LightningIRProgressBar(TQDMProgressBar):
-    """A TQDM progress bar whose test-loop bar names the stage and the dataset (``Indexing beir/scifact``) and counts
-    documents or queries (``docs/s``, ``queries/s``) instead of batches; the training and validation bars are
-    Lightning's.
+    """A TQDM progress bar whose test-loop bar names the stage and the dataset and counts documents or queries.
+
+    The test-loop bar reads e.g. ``Indexing beir/scifact`` and counts ``docs/s`` or ``queries/s`` instead of batches;
+    the training and validation bars are Lightning's.
 
     Args:
         label: What the stage is doing, e.g. ``"Indexing"``.

@@ -14,8 +14,10 @@ from ..data.run_names import check_run_name, named_run_file, run_file_name, run_
 
 
 class RankCallback(Callback):
-    """Writes the rankings a Lightning IR module produces in the test loop (``trainer.search``, ``trainer.re_rank``
-    or ``trainer.test``) as TREC run files (``query_id Q0 doc_id rank score tag``), one per dataset, atomically.
+    """Writes the rankings of a Lightning IR module's test loop as TREC run files, one per dataset, atomically.
+
+    The test loop is ``trainer.search``, ``trainer.re_rank`` or ``trainer.test``; a run file's lines are
+    ``query_id Q0 doc_id rank score tag``.
 
     The rankings are the module's: its steps return them in their outputs and it gathers them over all processes
     into ``inference_summaries`` at the end of the run (the same rankings its metrics are computed on); process 0
@@ -41,8 +43,10 @@ class RankCallback(Callback):
         self.run_paths: dict[int, Path] = {}
 
     def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        """Check, before any work, that the run files may be written (an existing file only when it is a run file)
-        and that none of them is a run being re-ranked."""
+        """Check, before any work, that the run files may be written and that none is a run being re-ranked.
+
+        An existing file may only be written over when it is a run file.
+        """
         module = _lightning_ir_module(type(self).__name__, pl_module)
         self.run_paths = {}
         names = module.inference_dataset_names()

@@ -6,8 +6,10 @@ from .rank import RankCallback
 
 
 class ReRankCallback(RankCallback):
-    """Writes the runs that ``trainer.re_rank`` produces (the documents of each ``RankBatch``, re-scored by the
-    module) as TREC run files; see :class:`RankCallback` for the file names and locations.
+    """Writes the runs that ``trainer.re_rank`` produces as TREC run files.
+
+    A run holds the documents of each ``RankBatch``, re-scored by the module; see :class:`RankCallback` for the file
+    names and locations.
 
     Args:
         save_dir: Folder of the run files (default ``<trainer log dir>/runs``).

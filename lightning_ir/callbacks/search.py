@@ -14,8 +14,9 @@ from .rank import RankCallback
 
 
 class SearchCallback(RankCallback):
-    """Loads the index at ``index_dir`` for ``trainer.search`` (or ``trainer.test``) and writes the rankings as TREC
-    run files (see :class:`RankCallback`).
+    """Loads the index at ``index_dir`` for ``trainer.search`` (or ``trainer.test``) and writes TREC run files.
+
+    The rankings are written as in :class:`RankCallback`.
 
     When the loop starts the callback loads the searcher (``search_config.searcher_class``), which checks that the
     index was built for the module's model type and with the module's weights; it is the one place a searcher comes

@@ -5,5 +5,10 @@ from .model import CrossEncoderModel, CrossEncoderOutput
 from .module import CrossEncoderModule
 from .tokenizer import CrossEncoderTokenizer
 
-__all__ = ["CrossEncoderConfig", "CrossEncoderModel", "CrossEncoderModule", "CrossEncoderOutput",
-           "CrossEncoderTokenizer"]
+__all__ = [
+    "CrossEncoderConfig",
+    "CrossEncoderModel",
+    "CrossEncoderModule",
+    "CrossEncoderOutput",
+    "CrossEncoderTokenizer",
+]

@@ -59,6 +59,7 @@ class CrossEncoderTokenizer(LightningIRTokenizer):
             queries: One query or a list.
             docs: A list of lists (documents per query), or a flat list with ``num_docs``.
             num_docs: Documents per query when ``docs`` is flat (an int for all); None splits evenly.
+            **kwargs: Passed to the backbone tokenizer (e.g. ``padding``); ``return_tensors`` is ignored.
 
         Returns:
             ``{"encoding": ...}`` with ``input_ids`` ``(total_docs, seq)``.

@@ -20,7 +20,8 @@ class Tokenizer(Protocol):
         queries: Sequence[str] | None = None,
         docs: Sequence[str] | None = None,
         num_docs: Sequence[int] | int | None = None,
-    ) -> dict[str, BatchEncoding]: ...
+    ) -> dict[str, BatchEncoding]:
+        """Tokenise queries and/or documents into named encodings (``query_encoding``, ``doc_encoding``, ...)."""
 
 
 def _merge_qrels(samples: Sequence[QuerySample | RankSample]) -> list[dict[str, Any]] | None:
@@ -30,8 +31,10 @@ def _merge_qrels(samples: Sequence[QuerySample | RankSample]) -> list[dict[str, 
 
 
 class LightningIRCollator:
-    """Collates samples into batches: ``DocSample`` -> :class:`IndexBatch`, ``QuerySample`` -> :class:`SearchBatch`,
-    ``RankSample`` -> :class:`TrainBatch` when the samples have targets, else :class:`RankBatch`.
+    """Collates samples into batches whose type follows from the samples' type.
+
+    ``DocSample`` -> :class:`IndexBatch`, ``QuerySample`` -> :class:`SearchBatch`, ``RankSample`` ->
+    :class:`TrainBatch` when the samples have targets, else :class:`RankBatch`.
 
     Pass it as a DataLoader's ``collate_fn``. With a tokenizer, it fills the batch's ``encodings`` (queries and
     documents are tokenised where the collator runs: inside the DataLoader workers when ``num_workers > 0``).

@@ -17,8 +17,10 @@ InferenceDataset = DocDataset | QueryDataset | RunDataset | TupleDataset
 
 
 class LightningIRDataModule(LightningDataModule):
-    """Dataloaders for fine-tuning (a Tuple or Run training set; Run/Tuple validation sets), indexing (Doc),
-    search (Query) and re-ranking (Run).
+    """Dataloaders for fine-tuning, indexing, search and re-ranking.
+
+    Fine-tuning reads a Tuple or Run training set (and Run/Tuple validation sets), indexing a Doc dataset, search a
+    Query dataset and re-ranking a Run dataset.
 
     All dataloaders collate with one :class:`LightningIRCollator`. On ``setup``, if the data module is attached to
     a trainer whose LightningModule has a ``tokenizer`` attribute, the collator gets that tokenizer, so batches

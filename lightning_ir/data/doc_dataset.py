@@ -50,6 +50,7 @@ class DocDataset(ShardedIterableDataset[DocSample]):
         self._check_while_reading = local_file is None
 
     def iter_all(self) -> Iterator[DocSample]:
+        """Yields every document (the first ``num_docs``), checking ids while reading when no local file was checked."""
         docs = self._ref.load().docs_iter()
         if self.num_docs is not None:
             docs = itertools.islice(docs, self.num_docs)
@@ -63,6 +64,7 @@ class DocDataset(ShardedIterableDataset[DocSample]):
             yield DocSample(doc.doc_id, doc_text(doc, text_fields))
 
     def count_all(self) -> int | None:
+        """The number of documents (at most ``num_docs``), or ``None`` when the collection does not say."""
         try:
             count = self._ref.load().docs_count()
         except (NotImplementedError, AttributeError):

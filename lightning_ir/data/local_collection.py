@@ -69,20 +69,25 @@ class LocalDocs(BaseDocs):
         return {"_path": self._path, "_store": None}
 
     def docs_iter(self) -> Iterator[LocalDoc]:
+        """Yields the documents of the file in file order (see :func:`read_docs`)."""
         return read_docs(self._path)
 
     def docs_store(self, field: str = "doc_id") -> LocalDocStore:
+        """A store that looks documents up by ``doc_id`` (whatever ``field``), built on first use."""
         if self._store is None:
             self._store = LocalDocStore(numbered_docs(self._path), self._path)
         return self._store
 
     def docs_count(self) -> int:
+        """The number of documents in the file."""
         return len(self.docs_store())
 
     def docs_cls(self) -> type:
+        """The document type, :class:`LocalDoc`."""
         return LocalDoc
 
     def docs_path(self, force: bool = True) -> str:
+        """The path of the documents file."""
         return str(self._path)
 
 
@@ -93,12 +98,15 @@ class LocalQueries(BaseQueries):
         self._path = path
 
     def queries_iter(self) -> Iterator[LocalQuery]:
+        """Yields the queries of the file; a repeated query id is an error naming both lines."""
         return read_queries(self._path)
 
     def queries_cls(self) -> type:
+        """The query type, :class:`LocalQuery`."""
         return LocalQuery
 
     def queries_path(self, force: bool = True) -> str:
+        """The path of the queries file."""
         return str(self._path)
 
 
@@ -110,15 +118,19 @@ class LocalQrels(BaseQrels):
         self._defs = dict(qrels_defs or {})
 
     def qrels_iter(self) -> Iterator[LocalQrel]:
+        """Yields the relevance judgements of the file."""
         return read_qrels(self._path)
 
     def qrels_defs(self) -> dict[int, str]:
+        """The meaning of each relevance level, as given when the collection was registered."""
         return self._defs
 
     def qrels_path(self, force: bool = True) -> str:
+        """The path of the qrels file."""
         return str(self._path)
 
     def qrels_cls(self) -> type:
+        """The relevance judgement type, :class:`LocalQrel`."""
         return LocalQrel
 
 
@@ -129,12 +141,15 @@ class LocalDocPairs(BaseDocPairs):
         self._path = path
 
     def docpairs_iter(self) -> Iterator[LocalDocTuple]:
+        """Yields the training tuples of the file."""
         return read_doc_tuples(self._path)
 
     def docpairs_path(self, force: bool = True) -> str:
+        """The path of the tuples file."""
         return str(self._path)
 
     def docpairs_cls(self) -> type:
+        """The tuple type, :class:`LocalDocTuple`."""
         return LocalDocTuple
 
 
@@ -145,9 +160,11 @@ class LocalScoredDocs(BaseScoredDocs):
         self._path = path
 
     def scoreddocs_iter(self) -> Iterator[GenericScoredDoc]:
+        """Yields the run's entries as ir_datasets' ``GenericScoredDoc`` (query id, doc id, score)."""
         return (GenericScoredDoc(e.query_id, e.doc_id, e.score) for e in read_run(self._path))
 
     def scoreddocs_path(self, force: bool = True) -> str:
+        """The path of the run file."""
         return str(self._path)
 
 

@@ -115,8 +115,9 @@ def read_docs(path: Path) -> Iterator[LocalDoc]:
 
 
 def check_docs_file(path: Path, num_docs: int | None = None) -> int:
-    """Reads a documents file once (its first ``num_docs`` documents), checking every line and that no document id
-    occurs twice. Returns the number of documents read.
+    """Reads a documents file once (its first ``num_docs`` documents) and returns the number of documents read.
+
+    Every line is checked, and that no document id occurs twice.
 
     Raises:
         ValueError: A malformed line or a repeated id (naming both lines).

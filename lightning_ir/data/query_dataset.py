@@ -15,8 +15,9 @@ from .validation import FirstSeen
 
 
 class QueryDataset(ShardedIterableDataset[QuerySample]):
-    """Iterates over a collection's queries as :class:`QuerySample` objects, with the query's qrels attached when
-    the collection has qrels (an empty list for a query without judgements; ``None`` without qrels at all).
+    """Iterates over a collection's queries as :class:`QuerySample` objects, with the query's qrels attached.
+
+    The qrels are an empty list for a query without judgements, and ``None`` when the collection has no qrels.
 
     Iteration is split across DataLoader workers and distributed ranks (every query is yielded exactly once overall).
 
@@ -48,6 +49,7 @@ class QueryDataset(ShardedIterableDataset[QuerySample]):
         self._check_while_reading = local_file is None
 
     def iter_all(self) -> Iterator[QuerySample]:
+        """Yields every query (the first ``num_queries``) with its qrels, checking ids while reading if needed."""
         dataset = self._ref.load()
         qrels = qrels_by_query(dataset) if dataset.has_qrels() else None
         queries = dataset.queries_iter()
@@ -63,6 +65,7 @@ class QueryDataset(ShardedIterableDataset[QuerySample]):
             yield QuerySample(query.query_id, query_text(query), query_qrels)
 
     def count_all(self) -> int | None:
+        """The number of queries (at most ``num_queries``), or ``None`` when the collection does not say."""
         dataset = self._ref.load()
         count = dataset.queries_count() if hasattr(dataset, "queries_count") else None
         if count is None:

@@ -163,8 +163,10 @@ RUN_CHECK_LINES = 100
 
 
 def is_run_file(path: Path) -> bool:
-    """Whether ``path`` reads as a run file (its first :data:`RUN_CHECK_LINES` lines are valid run lines); only such
-    a file (or an empty one) is replaced by :func:`write_run`."""
+    """Whether ``path`` reads as a run file (its first :data:`RUN_CHECK_LINES` lines are valid run lines).
+
+    Only such a file (or an empty one) is replaced by :func:`write_run`.
+    """
     try:
         entries = list(islice(read_run(path), RUN_CHECK_LINES))
     except (OSError, ValueError):

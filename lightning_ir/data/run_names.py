@@ -1,5 +1,7 @@
-"""Naming rules of run files: which suffixes mark a run file, how a dataset's name becomes a run file's name and
-back, and the run tag."""
+"""Naming rules of run files.
+
+Which suffixes mark a run file, how a dataset's name becomes a run file's name and back, and the run tag.
+"""
 
 from __future__ import annotations
 
@@ -19,15 +21,19 @@ DEFAULT_RUN_SUFFIX = ".run"
 
 
 def run_file_name(dataset_name: str) -> str:
-    """A dataset's name as a run file's name: ``beir/scifact/test`` -> ``beir__scifact__test.run``; other characters
-    unsafe in file names become ``_`` (the reverse of :func:`dataset_id_of_run_file`)."""
+    """A dataset's name as a run file's name: ``beir/scifact/test`` -> ``beir__scifact__test.run``.
+
+    Other characters unsafe in file names become ``_`` (the reverse of :func:`dataset_id_of_run_file`).
+    """
     stem = re.sub(r"[^A-Za-z0-9._+=-]", "_", dataset_name.replace("/", "__")).strip(".") or "run"
     return f"{stem}{DEFAULT_RUN_SUFFIX}"
 
 
 def named_run_file(run_name: str, index: int | None = None) -> str:
-    """The file name for a user's ``run_name``: ``.run`` appended unless it ends with a TREC run suffix; with
-    ``index``, ``_<index>`` is added before the suffix (one run per dataset)."""
+    """The file name for a user's ``run_name``: ``.run`` appended unless it ends with a TREC run suffix.
+
+    With ``index``, ``_<index>`` is added before the suffix (one run per dataset).
+    """
     suffix = Path(run_name).suffix
     stem, suffix = (run_name[: -len(suffix)], suffix) if suffix in TREC_RUN_SUFFIXES else (run_name, DEFAULT_RUN_SUFFIX)
     return f"{stem}_{index}{suffix}" if index is not None else f"{stem}{suffix}"
@@ -47,8 +53,10 @@ def check_run_name(owner: str, run_name: str | None) -> str | None:
 
 
 def dataset_id_of_run_file(path: Path) -> str:
-    """The dataset id a run file's name points to: the part before the first ``.`` with ``__`` read as ``/``
-    (``beir__scifact__test.bm25.run`` -> ``beir/scifact/test``)."""
+    """The dataset id a run file's name points to: the part before the first ``.`` with ``__`` read as ``/``.
+
+    For example ``beir__scifact__test.bm25.run`` -> ``beir/scifact/test``.
+    """
     return path.name.split(".")[0].replace("__", "/")
 
 

@@ -14,8 +14,11 @@ T = TypeVar("T")
 
 
 def distributed_rank() -> tuple[int, int]:
-    """Returns ``(rank, world_size)``: from ``torch.distributed`` when initialised, else from the ``RANK`` and
-    ``WORLD_SIZE`` environment variables (set by torchrun and Lightning), else ``(0, 1)``."""
+    """Returns ``(rank, world_size)`` of this process.
+
+    From ``torch.distributed`` when initialised, else from the ``RANK`` and ``WORLD_SIZE`` environment variables (set
+    by torchrun and Lightning), else ``(0, 1)``.
+    """
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
@@ -36,8 +39,10 @@ def shard_position() -> tuple[int, int]:
 
 
 class ShardedIterableDataset(IterableDataset[T]):
-    """An iterable dataset whose items are split across DataLoader workers and distributed ranks, so that every
-    item is yielded exactly once overall. Subclasses implement :meth:`iter_all`, the unsplit stream."""
+    """An iterable dataset whose items are split across DataLoader workers and distributed ranks.
+
+    Every item is yielded exactly once overall. Subclasses implement :meth:`iter_all`, the unsplit stream.
+    """
 
     def iter_all(self) -> Iterator[T]:
         """Yields every item of the dataset (before splitting)."""

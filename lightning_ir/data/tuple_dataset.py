@@ -15,8 +15,11 @@ from .sharding import ShardedIterableDataset
 
 
 def tuple_contents(item: Any) -> tuple[tuple[str, ...], tuple[float, ...] | None]:
-    """Returns ``(doc_ids, scores)`` of a docpairs item: ir_datasets' ``(query_id, doc_id_a, doc_id_b)`` pairs,
-    or any named tuple with ``doc_ids`` and optionally ``scores`` (local tuples files)."""
+    """Returns ``(doc_ids, scores)`` of a docpairs item.
+
+    The item is one of ir_datasets' ``(query_id, doc_id_a, doc_id_b)`` pairs, or any named tuple with ``doc_ids`` and
+    optionally ``scores`` (local tuples files).
+    """
     if hasattr(item, "doc_ids"):
         scores = getattr(item, "scores", None)
         return tuple(item.doc_ids), None if scores is None else tuple(float(s) for s in scores)
@@ -56,6 +59,7 @@ class TupleDataset(ShardedIterableDataset[RankSample]):
                 raise ValueError(f"TupleDataset: '{tuples_dataset}' has no {entity}")
 
     def iter_all(self) -> Iterator[RankSample]:
+        """Yields one :class:`RankSample` per training tuple (its first ``num_docs`` documents), with ``targets``."""
         dataset = self._ref.load()
         queries = {query.query_id: query_text(query) for query in dataset.queries_iter()}
         qrels = qrels_by_query(dataset) if dataset.has_qrels() else None
@@ -91,6 +95,6 @@ class TupleDataset(ShardedIterableDataset[RankSample]):
         return torch.tensor(scores[:num_docs], dtype=torch.float32)
 
     def count_all(self) -> int | None:
+        """The number of training tuples, or ``None`` when the collection does not say."""
         dataset = self._ref.load()
-        count = dataset.docpairs_count() if hasattr(dataset, "docpairs_count") else None
-        return count
+        return dataset.docpairs_count() if hasattr(dataset, "docpairs_count") else None

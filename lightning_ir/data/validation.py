@@ -38,9 +38,9 @@ def check_file(path: Path | str, what: str) -> Path:
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yields ``(line number, line without its newline)`` for every non-blank line of the UTF-8 file ``path``.
+    r"""Yields ``(line number, line without its newline)`` for every non-blank line of the UTF-8 file ``path``.
 
-    Lines end at ``\\n`` only (a ``\\r`` before it is dropped). A UTF-8 byte-order mark opening the file is skipped.
+    Lines end at ``\n`` only (a ``\r`` before it is dropped). A UTF-8 byte-order mark opening the file is skipped.
 
     Raises:
         ValueError: A line is not valid UTF-8 (the message names the line and the offending byte).
@@ -224,8 +224,10 @@ class FirstSeen:
         return None if first == position else first
 
     def check(self, item_id: str, position: int, source: str, what: str) -> None:
-        """Records the id of the item at ``position`` (1-based) of a stream without line numbers, e.g. an ir_datasets
-        iterator, and raises an error naming ``source`` and the positions when it is not a usable id or repeated.
+        """Records the id of the item at ``position`` (1-based) of a stream without line numbers.
+
+        The stream is e.g. an ir_datasets iterator. An error naming ``source`` and the positions is raised when the id
+        is not usable or is repeated.
 
         Args:
             item_id: The id.

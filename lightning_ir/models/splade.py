@@ -10,8 +10,10 @@ from ..options import PoolingStrategy, Projection, SparsificationStrategy
 
 
 class SpladeConfig(BiEncoderConfig):
-    """A bi-encoder whose vectors live in the vocabulary space: the masked-LM head's logits, ``log(1 + relu)``,
-    max-pooled over the tokens, compared with the dot product.
+    """A bi-encoder whose vectors live in the vocabulary space.
+
+    A vector is the masked-LM head's logits, ``log(1 + relu)``, max-pooled over the tokens; vectors are compared with
+    the dot product.
 
     Every default that differs from :class:`BiEncoderConfig`'s is in this signature, so a config built from YAML
     (where jsonargparse passes each default explicitly) equals ``SpladeConfig()``.

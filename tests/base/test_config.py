@@ -23,8 +23,10 @@ def test_added_args_are_saved_and_restored(tmp_path) -> None:
     loaded = AutoConfig.from_pretrained(tmp_path)
     assert type(loaded) is ColConfig
     assert loaded.to_added_args_dict() == config.to_added_args_dict()
-    assert loaded.embedding_dim == 64 and loaded.query_length == 16
-    assert isinstance(loaded.backbone_config, BertConfig) and loaded.hidden_size == 32
+    assert loaded.embedding_dim == 64
+    assert loaded.query_length == 16
+    assert isinstance(loaded.backbone_config, BertConfig)
+    assert loaded.hidden_size == 32
 
 
 def test_tokenizer_dict_holds_the_tokenizer_args() -> None:
@@ -57,27 +59,38 @@ def test_unknown_option_values_name_the_option_and_allowed_values(factory, optio
 def test_model_zoo_defaults() -> None:
     col = ColConfig()
     assert (col.query_expansion, col.doc_mask_scoring_tokens, col.embedding_dim, col.projection) == (
-        True, "punctuation", 128, "linear_no_bias")
+        True,
+        "punctuation",
+        128,
+        "linear_no_bias",
+    )
     assert col.doc_pooling_strategy is None
     splade = SpladeConfig()
     assert (splade.query_pooling_strategy, splade.projection, splade.sparsification) == ("max", "mlm", "relu_log")
-    assert LightningIRConfig().query_length == 32 and LightningIRConfig().doc_length == 512
+    assert LightningIRConfig().query_length == 32
+    assert LightningIRConfig().doc_length == 512
 
 
 @pytest.mark.parametrize("factory", [LightningIRConfig, BiEncoderConfig, CrossEncoderConfig, ColConfig, SpladeConfig])
 @pytest.mark.parametrize("option", ["query_length", "doc_length"])
 @pytest.mark.parametrize("value", [0, -8, 12.5, "32", True, None])
 def test_lengths_must_be_positive_integers(factory, option, value) -> None:
-    with pytest.raises(ValueError, match=rf"{factory.__name__}: {option}={re.escape(repr(value))} is not supported; "
-                                         "it must be a positive integer$"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{factory.__name__}: {option}={re.escape(repr(value))} is not supported; "
+        "it must be a positive integer$",
+    ):
         factory(**{option: value})
 
 
 @pytest.mark.parametrize("factory", [BiEncoderConfig, ColConfig])
 @pytest.mark.parametrize("value", [0, -3, 2.5, "8", False])
 def test_embedding_dim_must_be_a_positive_integer_or_none(factory, value) -> None:
-    with pytest.raises(ValueError, match=rf"embedding_dim={re.escape(repr(value))} is not supported; it must be a "
-                                         r"positive integer or None \(the backbone's hidden size"):
+    with pytest.raises(
+        ValueError,
+        match=rf"embedding_dim={re.escape(repr(value))} is not supported; it must be a "
+        r"positive integer or None \(the backbone's hidden size",
+    ):
         factory(embedding_dim=value)
     assert factory(embedding_dim=None).embedding_dim is None
     assert factory(embedding_dim=np.int64(16)).embedding_dim == 16
@@ -89,8 +102,9 @@ def test_config_values_are_checked_when_built_from_yaml() -> None:
     parser = ArgumentParser(exit_on_error=False)
     parser.add_argument("--config", type=BiEncoderConfig)
     for key, value in (("doc_length", 0), ("embedding_dim", -3)):
-        parsed = parser.parse_string(f"config:\n  class_path: lightning_ir.BiEncoderConfig\n  init_args:\n"
-                                     f"    {key}: {value}\n")
+        parsed = parser.parse_string(
+            f"config:\n  class_path: lightning_ir.BiEncoderConfig\n  init_args:\n    {key}: {value}\n"
+        )
         instantiate = getattr(parser, "instantiate", None) or parser.instantiate_classes
         with pytest.raises(ValueError, match=rf"BiEncoderConfig: {key}={value} is not supported"):
             instantiate(parsed)

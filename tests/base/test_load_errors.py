@@ -1,5 +1,7 @@
-"""Loading fails early and clearly: missing paths, damaged files, unsupported backbones and tokenizer configs are
-named in the error."""
+"""Loading fails early and clearly.
+
+Missing paths, damaged files, unsupported backbones and tokenizer configs are named in the error.
+"""
 
 from __future__ import annotations
 
@@ -85,7 +87,9 @@ def test_hub_ids_are_not_taken_for_local_paths(tmp_path: Path, monkeypatch: pyte
     assert not looks_like_local_path("sentence-transformers/all-MiniLM-L6-v2")
     (tmp_path / "sentence-transformers").mkdir()
     assert looks_like_local_path("sentence-transformers/all-MiniLM-L6-v2")
-    assert looks_like_local_path("a/b/c") and looks_like_local_path("./x") and looks_like_local_path("/x")
+    assert looks_like_local_path("a/b/c")
+    assert looks_like_local_path("./x")
+    assert looks_like_local_path("/x")
 
 
 @pytest.mark.parametrize("loader", LOADERS.values(), ids=LOADERS.keys())
@@ -93,7 +97,8 @@ def test_a_file_is_not_a_model_folder(loader: Callable[[str], Any], saved_dir: P
     file = saved_dir / "model.safetensors"
     with pytest.raises(NotADirectoryError, match="is a file, not a model folder") as error:
         loader(str(file))
-    assert str(file) in str(error.value) and repr(str(saved_dir)) in str(error.value)
+    assert str(file) in str(error.value)
+    assert repr(str(saved_dir)) in str(error.value)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -158,8 +163,16 @@ def _save_encoder_decoder(directory: Path, model_type: str) -> Path:
     if model_type == "t5":
         config: Any = T5Config(vocab_size=128, d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2)
     else:
-        config = BartConfig(vocab_size=128, d_model=16, encoder_layers=1, decoder_layers=1, encoder_ffn_dim=32,
-                            decoder_ffn_dim=32, encoder_attention_heads=2, decoder_attention_heads=2)
+        config = BartConfig(
+            vocab_size=128,
+            d_model=16,
+            encoder_layers=1,
+            decoder_layers=1,
+            encoder_ffn_dim=32,
+            decoder_ffn_dim=32,
+            encoder_attention_heads=2,
+            decoder_attention_heads=2,
+        )
     AutoModel.from_config(config).save_pretrained(directory)
     return directory
 
@@ -189,7 +202,8 @@ def test_unnamed_backbone_tokenizer_class_is_a_clear_error(model_copy: Path, val
         with pytest.raises(ValueError, match="lightning_ir_backbone_tokenizer_class") as error:
             load(str(model_copy))
         message = str(error.value)
-        assert "tokenizer_config.json" in message and "'BertTokenizer'" in message
+        assert "tokenizer_config.json" in message
+        assert "'BertTokenizer'" in message
         assert value is None or repr(value) in message
 
 
@@ -200,7 +214,7 @@ def test_unnamed_backbone_tokenizer_class_is_a_clear_error(model_copy: Path, val
 
 def test_lengths_above_the_backbone_limit_are_lowered_with_a_warning(tiny_bert_dir: Path, tmp_path: Path) -> None:
     config = BiEncoderConfig(query_length=600, doc_length=4096, embedding_dim=8)
-    with pytest.warns(UserWarning) as record:
+    with pytest.warns(UserWarning, match="tokens the 'bert' backbone can encode") as record:
         module = BiEncoderModule(str(tiny_bert_dir), config=config)
     messages = [str(warning.message) for warning in record]
     expected = "BiEncoderConfig: doc_length=4096 is more than the 512 tokens the 'bert' backbone can encode; using "
@@ -220,8 +234,13 @@ def test_positions_a_roberta_backbone_reserves_are_not_counted() -> None:
 
     from lightning_ir.base.sizes import backbone_max_length
 
-    sizes = {"vocab_size": 100, "hidden_size": 16, "num_attention_heads": 2, "intermediate_size": 32,
-             "num_hidden_layers": 1}
+    sizes = {
+        "vocab_size": 100,
+        "hidden_size": 16,
+        "num_attention_heads": 2,
+        "intermediate_size": 32,
+        "num_hidden_layers": 1,
+    }
     roberta = AutoModel.from_config(RobertaConfig(max_position_embeddings=514, pad_token_id=1, **sizes))
     assert backbone_max_length(roberta) == 512
     assert backbone_max_length(AutoModel.from_config(BertConfig(max_position_embeddings=256, **sizes))) == 256

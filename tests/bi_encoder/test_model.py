@@ -28,7 +28,8 @@ def test_projection_and_embedding_dim(tiny_bert_dir: Path) -> None:
     assert embedding.embeddings.shape == (2, 1, 7)
     torch.testing.assert_close(embedding.embeddings.norm(dim=-1), torch.ones(2, 1))
     no_projection = BiEncoderModule(str(tiny_bert_dir), config=BiEncoderConfig(projection=None))
-    assert no_projection.config.embedding_dim == 32 and no_projection.model.projection is None
+    assert no_projection.config.embedding_dim == 32
+    assert no_projection.model.projection is None
 
 
 def test_colbert_style_scoring_mask_expansion_and_markers(tiny_bert_dir: Path) -> None:

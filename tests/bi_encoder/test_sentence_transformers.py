@@ -28,13 +28,15 @@ def _save_st_model(directory: Path, backbone: Path, pooling: str, dense: bool) -
 
 
 @pytest.mark.parametrize(("pooling", "dense"), [("mean", False), ("cls", True), ("max", False)])
-def test_generic_reader_matches_sentence_transformers(tiny_bert_dir: Path, tmp_path: Path, pooling: str,
-                                                      dense: bool) -> None:
+def test_generic_reader_matches_sentence_transformers(
+    tiny_bert_dir: Path, tmp_path: Path, pooling: str, dense: bool
+) -> None:
     from sentence_transformers import SentenceTransformer
 
     st_dir = _save_st_model(tmp_path / "st", tiny_bert_dir, pooling, dense)
     module = BiEncoderModule(str(st_dir))
-    assert module.config.doc_length == 20 and module.config.normalize
+    assert module.config.doc_length == 20
+    assert module.config.normalize
     assert module.config.doc_pooling_strategy == {"cls": "first"}.get(pooling, pooling)
     texts = ["a short text", "another, somewhat longer text about several different things " * 3]
     expected = SentenceTransformer(str(st_dir), device="cpu").encode(texts, convert_to_tensor=True)
@@ -75,8 +77,12 @@ def test_minilm_parity_on_scifact(shared_dir: Path) -> None:
     st_docs = st_model.encode(docs, convert_to_tensor=True, batch_size=32)
     st_query = st_model.encode([query], convert_to_tensor=True)
     with torch.no_grad():
-        ours = torch.cat([module.model.encode_doc(module.tokenizer.tokenize_doc(docs[i : i + 32])).embeddings[:, 0]
-                          for i in range(0, len(docs), 32)])
+        ours = torch.cat(
+            [
+                module.model.encode_doc(module.tokenizer.tokenize_doc(docs[i : i + 32])).embeddings[:, 0]
+                for i in range(0, len(docs), 32)
+            ]
+        )
         scores = module.score(query, docs).scores
     cosine = torch.nn.functional.cosine_similarity(ours, st_docs)
     assert cosine.min().item() >= 0.9999

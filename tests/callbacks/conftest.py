@@ -32,8 +32,9 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory, bi_encoder: BiEncoderMod
     """An exact index of the collection (read-only for the tests)."""
     root = tmp_path_factory.mktemp("index")
     index_dir = root / "index"
-    trainer = LightningIRTrainer(callbacks=[IndexCallback(index_dir, TorchDenseIndexConfig())],
-                                 **quiet_trainer_kwargs(root))
+    trainer = LightningIRTrainer(
+        callbacks=[IndexCallback(index_dir, TorchDenseIndexConfig())], **quiet_trainer_kwargs(root)
+    )
     trainer.index(bi_encoder, datamodule=doc_data(collection), verbose=False)
     return index_dir
 

@@ -29,7 +29,8 @@ def test_index_holds_every_document_once_with_the_module_embeddings(
     doc_ids = (index_dir / "doc_ids.txt").read_text().split()
     assert sorted(doc_ids) == sorted(docs)
     metadata = read_metadata(index_dir)
-    assert metadata.num_docs == 16 and metadata.scoring.model_type == bi_encoder.config.model_type
+    assert metadata.num_docs == 16
+    assert metadata.scoring.model_type == bi_encoder.config.model_type
     stored = torch.from_numpy(np.load(index_dir / "embeddings.npy"))
     with torch.no_grad():
         encoding = bi_encoder.tokenize(docs=[docs[doc_id] for doc_id in doc_ids])["doc_encoding"]
@@ -43,17 +44,21 @@ def test_index_returns_and_reports_the_number_of_documents(
     callback = IndexCallback(tmp_path / "faiss", FaissFlatIndexConfig())
     trainer = LightningIRTrainer(callbacks=[callback], **quiet_trainer_kwargs(tmp_path))
     (result,) = trainer.index(bi_encoder, datamodule=doc_data(collection, batch_size=5))
-    assert result["num_docs"] == 16 and callback.num_docs == 16
+    assert result["num_docs"] == 16
+    assert callback.num_docs == 16
     assert read_metadata(tmp_path / "faiss").index_type.startswith("faiss")
     out = capsys.readouterr().out
-    assert str(tmp_path / "faiss") in out and "16" in out and "docs/s" in out
+    assert str(tmp_path / "faiss") in out
+    assert "16" in out
+    assert "docs/s" in out
 
 
 class FailingIndexCallback(IndexCallback):
     """Fails after the second batch was added (a crash midway through indexing)."""
 
-    def on_test_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int,
-                          dataloader_idx: int = 0) -> None:
+    def on_test_batch_end(
+        self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
         super().on_test_batch_end(trainer, pl_module, outputs, batch, batch_idx, dataloader_idx)
         if batch_idx == 1:
             raise RuntimeError("injected failure")
@@ -78,8 +83,9 @@ def test_failure_midway_keeps_the_previous_index_and_leaves_no_partial_one(
 
     fresh = tmp_path / "indexes" / "fresh"
     with pytest.raises(RuntimeError, match="injected failure"):
-        LightningIRTrainer(callbacks=[FailingIndexCallback(fresh, TorchDenseIndexConfig())],
-                           **quiet_trainer_kwargs(tmp_path)).index(bi_encoder, datamodule=doc_data(collection))
+        LightningIRTrainer(
+            callbacks=[FailingIndexCallback(fresh, TorchDenseIndexConfig())], **quiet_trainer_kwargs(tmp_path)
+        ).index(bi_encoder, datamodule=doc_data(collection))
     assert sorted(path.name for path in fresh.parent.iterdir()) == ["collection"]
 
 
@@ -99,9 +105,7 @@ def test_index_stage_needs_the_callback_and_documents(
     callback = IndexCallback(tmp_path / "index", TorchDenseIndexConfig())
     queries = LightningIRDataModule(inference_datasets=[QueryDataset(str(collection))], inference_batch_size=4)
     with pytest.raises(ValueError, match="yields SearchBatch batches; index takes DocDataset datasets"):
-        LightningIRTrainer(callbacks=[callback], **quiet_trainer_kwargs(tmp_path)).index(
-            bi_encoder, datamodule=queries
-        )
+        LightningIRTrainer(callbacks=[callback], **quiet_trainer_kwargs(tmp_path)).index(bi_encoder, datamodule=queries)
     assert not (tmp_path / "index").exists()
     with pytest.raises(TypeError, match="index_config must be an IndexConfig"):
         IndexCallback(tmp_path / "index", "torch")  # type: ignore[arg-type]

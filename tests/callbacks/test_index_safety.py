@@ -78,7 +78,8 @@ def test_an_index_and_an_empty_folder_are_replaced_and_a_symlink_is_kept(
             callbacks=[IndexCallback(link, TorchDenseIndexConfig())], **quiet_trainer_kwargs(tmp_path)
         )
         trainer.index(bi_encoder, datamodule=doc_data(collection), verbose=False)
-        assert link.is_symlink() and Path(os.readlink(link)) == real
+        assert link.is_symlink()
+        assert Path(os.readlink(link)) == real
         assert read_metadata(real).num_docs == 16
     assert sorted(path.name for path in real.parent.iterdir()) == ["index"]
 
@@ -131,6 +132,13 @@ def _cli_recipe(tmp_path: Path, tiny_bert_dir: Path, collection: Path, index_dir
     return path
 
 
+def _run_cli_index(recipe: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m lightning_ir index --config <recipe>`` run in ``workdir``."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "lightning_ir", "index", f"--config={recipe}"]
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+
+
 @pytest.mark.parametrize("index_dir", [".", "notes"])
 def test_the_cli_refuses_the_working_directory_and_a_notes_folder(
     tmp_path: Path, tiny_bert_dir: Path, collection: Path, index_dir: str
@@ -139,15 +147,7 @@ def test_the_cli_refuses_the_working_directory_and_a_notes_folder(
     _notes(workdir / "notes")
     recipe = _cli_recipe(tmp_path, tiny_bert_dir, collection, index_dir)
     before = _snapshot(workdir)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "lightning_ir", "index", f"--config={recipe}"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = _run_cli_index(recipe, workdir)
     assert result.returncode != 0
     assert "refusing to replace" in result.stderr or "current working directory" in result.stderr
     assert "Traceback" not in result.stderr
@@ -161,17 +161,8 @@ def test_the_cli_keeps_a_config_yaml_it_did_not_write(tmp_path: Path, tiny_bert_
     workdir.mkdir()
     (workdir / "config.yaml").write_text("my: own config\n")
     recipe = _cli_recipe(tmp_path, tiny_bert_dir, collection, "index")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "lightning_ir", "index", f"--config={recipe}"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 1 and "config.yaml: the file exists and is not a Lightning IR saved config" in (
-        result.stderr
-    )
+    result = _run_cli_index(recipe, workdir)
+    assert result.returncode == 1
+    assert "config.yaml: the file exists and is not a Lightning IR saved config" in result.stderr
     assert (workdir / "config.yaml").read_text() == "my: own config\n"
     assert not (workdir / "index").exists()

@@ -47,8 +47,9 @@ def test_re_ranked_run_holds_the_module_scores_in_descending_order(
         assert [rank for _, rank, *_ in ranking] == list(range(1, len(doc_ids) + 1))
         scores = [score for _, _, score, _ in ranking]
         assert scores == sorted(scores, reverse=True)
-        torch.testing.assert_close(torch.tensor(scores), torch.tensor([by_doc[d] for d, *_ in ranking]),
-                                   atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(
+            torch.tensor(scores), torch.tensor([by_doc[d] for d, *_ in ranking]), atol=1e-4, rtol=1e-4
+        )
     run = {qid: {doc_id: score for doc_id, _, score, _ in ranking} for qid, ranking in written.items()}
     measures = [ir_measures.parse_measure(metric) for metric in METRICS]
     expected_metrics = ir_measures.calc_aggregate(measures, read_qrels(collection), run)
@@ -65,8 +66,9 @@ def test_re_rank_writes_a_default_run_and_names_runs(
     assert trainer.callbacks == [cb for cb in trainer.callbacks if not isinstance(cb, RankCallback)]
 
     two = LightningIRDataModule(
-        inference_datasets=[RunDataset(str(collection / "run.run"), dataset_id=str(collection), depth=depth)
-                            for depth in (2, 3)],
+        inference_datasets=[
+            RunDataset(str(collection / "run.run"), dataset_id=str(collection), depth=depth) for depth in (2, 3)
+        ],
         inference_batch_size=4,
     )
     callback = RankCallback(save_dir=tmp_path / "named", run_name="mine.txt")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,14 @@ class CountingSearchCallback(SearchCallback):
         self.searcher = Counting()  # type: ignore[assignment]
 
 
-def run_search(root: Path, module: BiEncoderModule, index_dir: Path, collection: Path, k: int,
-               callback_type: type[SearchCallback] = SearchCallback) -> tuple[SearchCallback, list[dict[str, float]]]:
+def run_search(
+    root: Path,
+    module: BiEncoderModule,
+    index_dir: Path,
+    collection: Path,
+    k: int,
+    callback_type: type[SearchCallback] = SearchCallback,
+) -> tuple[SearchCallback, list[dict[str, float]]]:
     callback = callback_type(index_dir, TorchDenseSearchConfig(k=k), save_dir=root / "runs")
     trainer = LightningIRTrainer(callbacks=[callback], **quiet_trainer_kwargs(root))
     metrics = trainer.search(module, datamodule=query_data(collection), verbose=False)
@@ -63,8 +70,9 @@ def test_exact_search_returns_the_top_k_of_scoring_every_document(
         ranking = run[query_id]
         assert [doc_id for doc_id, *_ in ranking] == [doc_ids[i] for i in top.indices.tolist()]
         assert [rank for _, rank, *_ in ranking] == [1, 2, 3, 4, 5]
-        torch.testing.assert_close(torch.tensor([score for _, _, score, _ in ranking]), top.values,
-                                   atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(
+            torch.tensor([score for _, _, score, _ in ranking]), top.values, atol=1e-4, rtol=1e-4
+        )
         assert {tag for *_, tag in ranking} == {Path(str(bi_encoder.config.name_or_path)).name}
 
 
@@ -83,8 +91,10 @@ def test_search_metrics_match_ir_measures_on_the_written_run(
     callback = SearchCallback(index_dir, TorchDenseSearchConfig(k=100), save_dir=tmp_path / "runs")
     trainer = LightningIRTrainer(callbacks=[callback], **quiet_trainer_kwargs(tmp_path))
     (metrics,) = trainer.search(bi_encoder, datamodule=query_data(collection))
-    run = {qid: {doc_id: score for doc_id, _, score, _ in ranking}
-           for qid, ranking in read_run_file(callback.run_paths[0]).items()}
+    run = {
+        qid: {doc_id: score for doc_id, _, score, _ in ranking}
+        for qid, ranking in read_run_file(callback.run_paths[0]).items()
+    }
     assert all(len(ranking) == 16 for ranking in run.values())  # k > number of documents: all of them
     measures = [ir_measures.parse_measure(metric) for metric in METRICS]
     expected = ir_measures.calc_aggregate(measures, read_qrels(collection), run)
@@ -92,7 +102,10 @@ def test_search_metrics_match_ir_measures_on_the_written_run(
     assert metrics == pytest.approx(expected_values)
     assert metrics["R@100"] == 1.0
     out = capsys.readouterr().out
-    assert "collection" in out and "nDCG@10" in out and "time (s)" in out and str(callback.run_paths[0]) in out
+    assert "collection" in out
+    assert "nDCG@10" in out
+    assert "time (s)" in out
+    assert str(callback.run_paths[0]) in out
     assert callback.run_paths[0] == tmp_path / "runs" / "collection.run"
 
 
@@ -119,9 +132,7 @@ def test_corrupt_index_is_a_clear_error(
         run_search(tmp_path, bi_encoder, corrupt, collection, k=3)
 
 
-def test_index_of_another_model_type_is_refused(
-    tmp_path: Path, bi_encoder: BiEncoderModule, collection: Path
-) -> None:
+def test_index_of_another_model_type_is_refused(tmp_path: Path, bi_encoder: BiEncoderModule, collection: Path) -> None:
     other = tmp_path / "col-index"
     indexer = TorchDenseIndexConfig.indexer_class(other, TorchDenseIndexConfig(), model_config(model_type="col"))
     indexer.add(["d-apple"], torch.ones(1, 1, 32), torch.ones(1, 1, dtype=torch.bool))
@@ -130,18 +141,13 @@ def test_index_of_another_model_type_is_refused(
         run_search(tmp_path, bi_encoder, other, collection, k=3)
 
 
-def test_non_positive_k_is_refused(
-    tmp_path: Path, bi_encoder: BiEncoderModule, index_dir: Path, collection: Path
-) -> None:
+def test_non_positive_k_is_refused(index_dir: Path) -> None:
     for k in (0, -3):
         with pytest.raises(ValueError, match="k must be a positive integer"):
             TorchDenseSearchConfig(k=k)
     config = TorchDenseSearchConfig(k=3)
-    config.k = 0  # changed after construction: caught at search time
-    callback = SearchCallback(index_dir, config, tmp_path)
-    trainer = LightningIRTrainer(callbacks=[callback], **quiet_trainer_kwargs(tmp_path))
-    with pytest.raises(ValueError, match="k must be a positive integer, got 0"):
-        trainer.search(bi_encoder, datamodule=query_data(collection))
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'k'"):
+        config.k = 0  # type: ignore[misc]  # configs are immutable: a bad k cannot slip in after the check
     with pytest.raises(TypeError, match="search_config must be a SearchConfig"):
         SearchCallback(index_dir, 10)  # type: ignore[arg-type]
 
@@ -154,7 +160,8 @@ def test_search_with_the_module_index_and_without_any(
     trainer = LightningIRTrainer(**quiet_trainer_kwargs(tmp_path))
     assert trainer.search(module, datamodule=query_data(collection), verbose=False) == [{}]
     run = read_run_file(tmp_path / "runs" / "collection.run")
-    assert len(run) == 8 and all(len(ranking) == 2 for ranking in run.values())
+    assert len(run) == 8
+    assert all(len(ranking) == 2 for ranking in run.values())
     assert trainer.callbacks == [cb for cb in trainer.callbacks if not isinstance(cb, SearchCallback)]
     with pytest.raises(ValueError, match=r"add SearchCallback\(index_dir, search_config\)"):
         trainer.search(BiEncoderModule(str(tiny_bert_dir)), datamodule=query_data(collection))

@@ -78,8 +78,10 @@ def write(path: Path, text: str) -> Path:
 
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
-    """A 6-document collection with 3 queries, TREC qrels (with subtopics), docpairs, a TREC and a JSONL run,
-    registered as ``<id>`` (everything) and ``<id>/scored`` (scored tuples; the rest inherited from ``<id>``)."""
+    """A 6-document collection with 3 queries, TREC qrels (with subtopics), docpairs, a TREC and a JSONL run.
+
+    It is registered as ``<id>`` (everything) and ``<id>/scored`` (scored tuples; the rest inherited from ``<id>``).
+    """
     from lightning_ir.data.ir_datasets_utils import register_local
 
     folder = tmp_path_factory.mktemp("corpus")

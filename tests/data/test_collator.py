@@ -45,8 +45,10 @@ def test_doc_samples_make_an_index_batch() -> None:
 def test_query_samples_make_a_search_batch_with_merged_qrels() -> None:
     batch = LightningIRCollator()([QuerySample("q1", "a", [QREL]), QuerySample("q2", "b", [])])
     assert isinstance(batch, SearchBatch)
-    assert batch.query_ids == ["q1", "q2"] and batch.queries == ["a", "b"]
-    assert batch.qrels == [QREL] and batch.doc_ids is None
+    assert batch.query_ids == ["q1", "q2"]
+    assert batch.queries == ["a", "b"]
+    assert batch.qrels == [QREL]
+    assert batch.doc_ids is None
     assert LightningIRCollator()([QuerySample("q1", "a")]).qrels is None
 
 
@@ -54,8 +56,10 @@ def test_rank_samples_without_targets_make_a_rank_batch() -> None:
     samples = [RankSample("q1", "a", ["d1", "d2"], ["x", "y"]), RankSample("q2", "b", ["d3"], ["z"])]
     batch = LightningIRCollator()(samples)
     assert type(batch) is RankBatch
-    assert batch.docs == [["x", "y"], ["z"]] and batch.doc_ids == [["d1", "d2"], ["d3"]]
-    assert batch.query_ids == ["q1", "q2"] and batch.qrels is None
+    assert batch.docs == [["x", "y"], ["z"]]
+    assert batch.doc_ids == [["d1", "d2"], ["d3"]]
+    assert batch.query_ids == ["q1", "q2"]
+    assert batch.qrels is None
 
 
 def test_rank_samples_with_targets_make_a_train_batch_with_flat_targets() -> None:
@@ -65,7 +69,8 @@ def test_rank_samples_with_targets_make_a_train_batch_with_flat_targets() -> Non
     ]
     batch = LightningIRCollator()(samples)
     assert isinstance(batch, TrainBatch)
-    assert batch.targets is not None and batch.targets.dtype == torch.float32
+    assert batch.targets is not None
+    assert batch.targets.dtype == torch.float32
     assert batch.targets.tolist() == [1.0, 0.0, 0.5, 0.25]
     assert batch.qrels == [QREL]
 
@@ -74,9 +79,11 @@ def test_tokenizer_fills_encodings() -> None:
     tokenizer = RecordingTokenizer()
     collator = LightningIRCollator(tokenizer)
     index_batch = collator([DocSample("d1", "one")])
-    assert index_batch.encodings is not None and list(index_batch.encodings) == ["doc_encoding"]
+    assert index_batch.encodings is not None
+    assert list(index_batch.encodings) == ["doc_encoding"]
     search_batch = collator([QuerySample("q1", "a")])
-    assert search_batch.encodings is not None and list(search_batch.encodings) == ["query_encoding"]
+    assert search_batch.encodings is not None
+    assert list(search_batch.encodings) == ["query_encoding"]
     rank_batch = collator([RankSample("q1", "a", ["d1", "d2"], ["x", "y"]), RankSample("q2", "b", ["d3"], ["z"])])
     assert rank_batch.encodings is not None
     assert rank_batch.encodings["doc_encoding"]["input_ids"].shape == (3, 3)
@@ -114,6 +121,8 @@ def test_real_tokenizers_fill_encodings() -> None:
     assert bi_encodings["query_encoding"]["input_ids"].shape[0] == 2
     assert bi_encodings["doc_encoding"]["input_ids"].shape[0] == 3
     cross_encodings = LightningIRCollator(CrossEncoderTokenizer.from_pretrained(path, doc_length=16))(samples).encodings
-    assert cross_encodings is not None and cross_encodings["encoding"]["input_ids"].shape[0] == 3
+    assert cross_encodings is not None
+    assert cross_encodings["encoding"]["input_ids"].shape[0] == 3
     index_batch = LightningIRCollator(BiEncoderTokenizer.from_pretrained(path))([DocSample("d1", "a b c")])
-    assert index_batch.encodings is not None and list(index_batch.encodings) == ["doc_encoding"]
+    assert index_batch.encodings is not None
+    assert list(index_batch.encodings) == ["doc_encoding"]

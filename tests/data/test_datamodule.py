@@ -49,7 +49,8 @@ def test_inference_validation_and_test_dataloaders(corpus: Corpus) -> None:
     loaders = module.inference_dataloader()
     first_batches = [next(iter(loader)) for loader in loaders]
     assert [type(batch) for batch in first_batches] == [IndexBatch, SearchBatch, RankBatch, TrainBatch]
-    assert first_batches[0].doc_ids == ["d1", "d2"] and first_batches[1].query_ids == ["q1", "q2"]
+    assert first_batches[0].doc_ids == ["d1", "d2"]
+    assert first_batches[1].query_ids == ["q1", "q2"]
     assert first_batches[2].doc_ids == [["d2", "d3", "d1", "d5"], ["d4", "d5", "d1"]]
     assert [len(list(loader)) for loader in loaders] == [3, 2, 2, 2]
     assert isinstance(loaders[2].sampler, SequentialSampler)
@@ -68,8 +69,10 @@ def test_train_dataloader_shuffles_map_style_only(corpus: Corpus) -> None:
     assert next(iter(unshuffled)).query_ids == ["q1", "q2", "q3"]
     tuples = LightningIRDataModule(train_dataset=TupleDataset(corpus.dataset_id), train_batch_size=2)
     batch = next(iter(tuples.train_dataloader()))  # an iterable dataset is read in order
-    assert isinstance(batch, TrainBatch) and batch.query_ids == ["q1", "q2"]
-    assert batch.targets is not None and batch.targets.tolist() == [1.0, 0.0, 1.0, 0.0]
+    assert isinstance(batch, TrainBatch)
+    assert batch.query_ids == ["q1", "q2"]
+    assert batch.targets is not None
+    assert batch.targets.tolist() == [1.0, 0.0, 1.0, 0.0]
 
 
 def test_setup_gives_the_collator_the_module_tokenizer(corpus: Corpus) -> None:
@@ -78,7 +81,8 @@ def test_setup_gives_the_collator_the_module_tokenizer(corpus: Corpus) -> None:
     module.trainer = SimpleNamespace(lightning_module=SimpleNamespace(tokenizer=tokenizer))  # type: ignore[assignment]
     module.setup("predict")
     batch = next(iter(module.inference_dataloader()[0]))
-    assert batch.encodings is not None and batch.encodings["doc_encoding"]["input_ids"].shape == (4, 3)
+    assert batch.encodings is not None
+    assert batch.encodings["doc_encoding"]["input_ids"].shape == (4, 3)
 
 
 class TinyModule(LightningModule):
@@ -91,7 +95,9 @@ class TinyModule(LightningModule):
         self.seen: list[str] = []
 
     def training_step(self, batch: TrainBatch, batch_idx: int) -> torch.Tensor:
-        assert isinstance(batch, TrainBatch) and batch.encodings is not None and batch.targets is not None
+        assert isinstance(batch, TrainBatch)
+        assert batch.encodings is not None
+        assert batch.targets is not None
         self.seen.append(f"train:{','.join(batch.query_ids or [])}")
         return ((self.weight * torch.ones_like(batch.targets) - batch.targets) ** 2).mean()
 

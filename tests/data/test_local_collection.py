@@ -29,7 +29,9 @@ def test_registered_collection_is_an_ir_datasets_id(corpus: Corpus) -> None:
 
 def test_child_id_inherits_missing_entities_from_its_parent(corpus: Corpus) -> None:
     dataset = load_dataset(corpus.scored_id)
-    assert dataset.has_docs() and dataset.has_queries() and dataset.has_qrels()
+    assert dataset.has_docs()
+    assert dataset.has_queries()
+    assert dataset.has_qrels()
     assert next(iter(dataset.docpairs_iter())).scores == (3.0, 1.0, 0.5)
     assert dataset.docs_store().get("d6").text == "Trees grow."
 

@@ -213,7 +213,8 @@ def test_jsonl_run_with_ranks_and_inline_texts_is_re_ranked_without_a_collection
     assert (sample.query_id, sample.query) == ("1", "what are cats")
     assert list(sample.doc_ids) == ["10", "d2", "30"]  # ordered by rank
     assert list(sample.docs) == ["about cats", "about dogs", "about fish"]
-    assert sample.targets is not None and sample.targets.tolist() == [-1.0, -2.0, -3.0]
+    assert sample.targets is not None
+    assert sample.targets.tolist() == [-1.0, -2.0, -3.0]
     # the inline relevance labels are the run's qrels (unlabelled lines are unjudged)
     assert sample.qrels == [
         {"query_id": "1", "doc_id": "30", "iteration": "0", "relevance": 0},
@@ -221,13 +222,16 @@ def test_jsonl_run_with_ranks_and_inline_texts_is_re_ranked_without_a_collection
     ]
     assert dataset[1].qrels == []
     relevance = RunDataset(path, targets="relevance", depth=2)
-    assert relevance[0].targets is not None and relevance[0].targets.tolist() == [2.0, 0.0]
+    assert relevance[0].targets is not None
+    assert relevance[0].targets.tolist() == [2.0, 0.0]
     loader = DataLoader(RunDataset(path), batch_size=2, collate_fn=LightningIRCollator())
     (batch,) = list(loader)
-    assert isinstance(batch, RankBatch) and not isinstance(batch, TrainBatch)
+    assert isinstance(batch, RankBatch)
+    assert not isinstance(batch, TrainBatch)
     assert batch.queries == ["what are cats", "which animals purr"]
     assert batch.docs == [["about cats", "about dogs", "about fish"], ["cats"]]
-    assert batch.qrels is not None and len(batch.qrels) == 2
+    assert batch.qrels is not None
+    assert len(batch.qrels) == 2
 
 
 def test_jsonl_run_with_score_and_rank_orders_by_rank_and_keeps_scores(tmp_path: Path) -> None:
@@ -235,13 +239,15 @@ def test_jsonl_run_with_score_and_rank_orders_by_rank_and_keeps_scores(tmp_path:
     lines += [{**RUN, "doc_id": "b", "rank": 1, "score": 3.5, "query": "x", "doc": "B"}]
     dataset = RunDataset(write_bytes(tmp_path / "both.jsonl", jsonl(*lines)), targets="score")
     assert list(dataset[0].doc_ids) == ["b", "a"]
-    assert dataset[0].targets is not None and dataset[0].targets.tolist() == [3.5, 9.0]
+    assert dataset[0].targets is not None
+    assert dataset[0].targets.tolist() == [3.5, 9.0]
 
 
 def test_collection_qrels_take_precedence_over_inline_relevance(corpus: Corpus, tmp_path: Path) -> None:
     lines = [{"query_id": "q1", "doc_id": "d1", "score": 1.0, "relevance": 0, "doc": "t"}]
     dataset = RunDataset(write_bytes(tmp_path / "r.jsonl", jsonl(*lines)), dataset_id=corpus.dataset_id)
-    assert dataset[0].qrels is not None and [q["relevance"] for q in dataset[0].qrels] == [2, 0]
+    assert dataset[0].qrels is not None
+    assert [q["relevance"] for q in dataset[0].qrels] == [2, 0]
 
 
 def test_two_texts_for_one_query_are_refused_with_both_lines(tmp_path: Path) -> None:
@@ -337,8 +343,10 @@ class StreamDocPairs(BaseDocPairs):
 
 
 def register_ir_datasets(ids: list[str], *components: Any) -> str:
-    """Registers documents and queries with the given ids (and further components) under a fresh ir_datasets id,
-    not as a local collection."""
+    """Registers documents and queries with the given ids (and further components) under a fresh ir_datasets id.
+
+    The dataset is not a local collection.
+    """
     dataset_id = unique_id("lir-irds")
     ir_datasets.registry.register(dataset_id, ir_datasets.Dataset(StreamDocs(ids), StreamQueries(ids), *components))
     return dataset_id

@@ -42,7 +42,8 @@ def test_trec_run_with_collection(corpus: Corpus) -> None:
         "Cars Cars drive.",
     ]
     assert sample.targets is None
-    assert sample.qrels is not None and [q["doc_id"] for q in sample.qrels] == ["d1", "d2"]
+    assert sample.qrels is not None
+    assert [q["doc_id"] for q in sample.qrels] == ["d1", "d2"]
     assert list(run(corpus, depth=2)[1].doc_ids) == ["d4", "d5"]
 
 
@@ -63,7 +64,8 @@ def test_jsonl_run_carries_its_texts(corpus: Corpus) -> None:
         ["d2", "d1"],
         ["about dogs", "about cats"],
     )
-    assert sample.qrels is None and targets(dataset, 0) == [5.0, 3.0]
+    assert sample.qrels is None
+    assert targets(dataset, 0) == [5.0, 3.0]
     assert dataset[1].docs == ["text only in the run"]
     with_collection = RunDataset(corpus.jsonl_run, targets="relevance", dataset_id=corpus.dataset_id)
     assert targets(with_collection, 0) == [0.0, 2.0]
@@ -103,7 +105,8 @@ def test_add_non_retrieved_docs(corpus: Corpus) -> None:
 
 def test_top_sampling(corpus: Corpus) -> None:
     dataset = run(corpus, sample_size=2, targets="rank")
-    assert list(dataset[0].doc_ids) == ["d2", "d3"] and targets(dataset, 0) == [4.0, 3.0]
+    assert list(dataset[0].doc_ids) == ["d2", "d3"]
+    assert targets(dataset, 0) == [4.0, 3.0]
     assert list(run(corpus, sample_size=10)[0].doc_ids) == ["d2", "d3", "d1", "d5"]
 
 
@@ -147,13 +150,14 @@ def test_single_relevant_sampling(corpus: Corpus) -> None:
     with pytest.warns(UserWarning, match="1 of 3 queries .* have no relevant document"):
         dataset = run(corpus, sample_size=2, sampling_strategy="single_relevant", targets="relevance")
     assert len(dataset) == 2
-    assert list(dataset[0].doc_ids) == ["d1", "d2"] and targets(dataset, 0) == [2.0, 0.0]
+    assert list(dataset[0].doc_ids) == ["d1", "d2"]
+    assert targets(dataset, 0) == [2.0, 0.0]
     samples = draws(dataset)  # q1 has a single relevant document
     assert set(samples) == {("d1", "d2")}
     torch.manual_seed(0)
     q2 = {tuple(dataset[1].doc_ids) for _ in range(100)}
     assert q2 == {("d4", "d5"), ("d1", "d5")}
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning, match="have no relevant document in their ranking"):
         everything = run(corpus, sampling_strategy="single_relevant")
     assert list(everything[0].doc_ids) == ["d1", "d2", "d3", "d5"]
 

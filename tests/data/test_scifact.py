@@ -1,5 +1,6 @@
-"""SciFact offline: DocDataset("beir/scifact"), QueryDataset("beir/scifact/test"), and Run/Tuple datasets over
-``beir/scifact/train``.
+"""SciFact offline: Doc, Query, Run and Tuple datasets over BEIR's SciFact.
+
+DocDataset("beir/scifact"), QueryDataset("beir/scifact/test"), and Run/Tuple datasets over ``beir/scifact/train``.
 
 BEIR's scifact/train has qrels but no docpairs or scoreddocs, so the test writes a small run and tuples over the
 first five training queries (the relevant document of each query plus three non-relevant ones) and registers them
@@ -81,8 +82,10 @@ def test_scifact(scifact_home: Path, tmp_path: Path) -> None:
     assert (result["num_test_queries"], result["num_test_qrels"], result["num_train_qrels"]) == (300, 339, 919)
     assert result["run_len"] == 5
     assert result["run_targets"] == [[0.0, 1.0, 0.0, 0.0]] * 5
-    assert result["run_query_matches"] and result["run_doc_text_ok"]
-    assert result["tuple_targets"] == [[1.0, 0.0, 0.0]] * 5 and result["tuple_positive_is_relevant"]
+    assert result["run_query_matches"]
+    assert result["run_doc_text_ok"]
+    assert result["tuple_targets"] == [[1.0, 0.0, 0.0]] * 5
+    assert result["tuple_positive_is_relevant"]
 
 
 if __name__ == "__main__":

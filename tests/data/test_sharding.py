@@ -30,7 +30,8 @@ def test_two_workers_times_two_ranks_yield_every_document_once(
     for rank in range(2):
         monkeypatch.setenv("RANK", str(rank))
         monkeypatch.setenv("WORLD_SIZE", "2")
-        assert distributed_rank() == (rank, 2) and shard_position() == (rank, 2)
+        assert distributed_rank() == (rank, 2)
+        assert shard_position() == (rank, 2)
         loader = DataLoader(dataset, batch_size=8, num_workers=2, collate_fn=LightningIRCollator())
         batches = list(loader)
         assert all(isinstance(batch, IndexBatch) for batch in batches)
@@ -38,7 +39,8 @@ def test_two_workers_times_two_ranks_yield_every_document_once(
         assert len(dataset) == len(per_rank[-1])  # __len__ is this rank's share
     assert [len(ids) for ids in per_rank] == [51, 50]
     counts = Counter(per_rank[0] + per_rank[1])
-    assert set(counts) == {f"doc{i}" for i in range(101)} and set(counts.values()) == {1}
+    assert set(counts) == {f"doc{i}" for i in range(101)}
+    assert set(counts.values()) == {1}
     assert per_rank[0][:2] == ["doc0", "doc4"]  # rank 0, worker 0 takes items 0, 4, 8, ...
 
 
@@ -57,4 +59,5 @@ def test_single_process_reads_everything(collection_101: str, monkeypatch: pytes
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     assert distributed_rank() == (0, 1)
     dataset = DocDataset(collection_101, num_docs=10)
-    assert [s.doc_id for s in dataset] == [f"doc{i}" for i in range(10)] and len(dataset) == 10
+    assert [s.doc_id for s in dataset] == [f"doc{i}" for i in range(10)]
+    assert len(dataset) == 10

@@ -22,19 +22,25 @@ def test_order_targets_first_document_positive(corpus: Corpus) -> None:
     first = samples[0]
     assert first.query == "what are cats"
     assert list(first.docs) == ["Cats Cats are small felines.", "Dogs Dogs are loyal."]
-    assert first.targets is not None and first.targets.tolist() == [1.0, 0.0]
-    assert first.qrels is not None and first.qrels[0]["relevance"] == 2
+    assert first.targets is not None
+    assert first.targets.tolist() == [1.0, 0.0]
+    assert first.qrels is not None
+    assert first.qrels[0]["relevance"] == 2
 
 
 def test_score_targets_and_num_docs(corpus: Corpus) -> None:
     samples = list(TupleDataset(corpus.scored_id, targets="score"))
-    assert samples[0].targets is not None and samples[0].targets.tolist() == [3.0, 1.0, 0.5]
-    assert samples[1].targets is not None and samples[1].targets.tolist() == [2.0, -1.0, 0.0]
+    assert samples[0].targets is not None
+    assert samples[0].targets.tolist() == [3.0, 1.0, 0.5]
+    assert samples[1].targets is not None
+    assert samples[1].targets.tolist() == [2.0, -1.0, 0.0]
     cut = list(TupleDataset(corpus.scored_id, targets="score", num_docs=2))
     assert [list(s.doc_ids) for s in cut] == [["d1", "d2"], ["d4", "d5"]]
-    assert cut[1].targets is not None and cut[1].targets.tolist() == [2.0, -1.0]
+    assert cut[1].targets is not None
+    assert cut[1].targets.tolist() == [2.0, -1.0]
     ordered = list(TupleDataset(corpus.scored_id, targets="order"))
-    assert ordered[0].targets is not None and ordered[0].targets.tolist() == [1.0, 0.0, 0.0]
+    assert ordered[0].targets is not None
+    assert ordered[0].targets.tolist() == [1.0, 0.0, 0.0]
 
 
 def test_bad_tuples(corpus: Corpus, tmp_path: Path) -> None:

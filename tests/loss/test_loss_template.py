@@ -29,7 +29,8 @@ def test_subclass_gets_scores_and_targets_as_batch_by_num_docs() -> None:
     assert loss.compute_loss(output, batch).item() == 15.0  # type: ignore[arg-type]
     ((scores, targets),) = loss.seen
     assert scores.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
-    assert targets.tolist() == [[1.0, 0.0, 0.0], [0.0, 2.0, 1.0]] and targets.dtype == scores.dtype
+    assert targets.tolist() == [[1.0, 0.0, 0.0], [0.0, 2.0, 1.0]]
+    assert targets.dtype == scores.dtype
 
 
 @pytest.mark.parametrize(
@@ -56,4 +57,5 @@ def test_tensor_helpers() -> None:
     empty = masked_mean(values.requires_grad_(), torch.zeros_like(values, dtype=torch.bool))
     assert empty.item() == 0.0
     empty.backward()
-    assert values.grad is not None and values.grad.abs().sum().item() == 0.0
+    assert values.grad is not None
+    assert values.grad.abs().sum().item() == 0.0

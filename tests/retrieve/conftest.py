@@ -22,7 +22,7 @@ def random_multi_vector() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
 
 @pytest.fixture(autouse=True, scope="session")
 def _single_faiss_thread() -> None:
-    """faiss' OpenMP threads spin badly on a shared 2-core machine; one thread keeps the tests fast."""
+    """Faiss' OpenMP threads spin badly on a shared 2-core machine; one thread keeps the tests fast."""
     try:
         import faiss
     except ImportError:

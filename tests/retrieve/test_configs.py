@@ -46,7 +46,8 @@ def test_signature_defaults_repr_eq_and_to_dict(config_class: type) -> None:
     config = config_class()
     assert dataclasses.is_dataclass(config)
     assert config.to_dict() == {"class": config_class.__name__, **SIGNATURES[config_class]}
-    assert config == config_class() and config != object()
+    assert config == config_class()
+    assert config != object()
     params = ", ".join(f"{key}={value!r}" for key, value in SIGNATURES[config_class].items())
     assert repr(config) == f"{config_class.__name__}({params})"
 
@@ -77,7 +78,8 @@ def test_invalid_values_are_refused_naming_the_class_and_option(build, message: 
 
 def test_numpy_integers_are_stored_as_python_ints() -> None:
     config = FaissIVFPQIndexConfig(num_train_embeddings=np.int64(1000), num_centroids=np.int32(8))
-    assert type(config.num_train_embeddings) is int and type(config.num_centroids) is int
+    assert type(config.num_train_embeddings) is int
+    assert type(config.num_centroids) is int
     assert type(FaissSearchConfig(k=np.int64(5)).k) is int
 
 

@@ -115,7 +115,8 @@ def test_multi_vector_min_imputation_ranks_retrieved_documents(tmp_path, random_
 def test_ivf_trains_on_a_random_sample():
     vectors = np.arange(1000, dtype=np.float32).reshape(-1, 1).repeat(4, axis=1)
     sample = FaissIVFIndexer._sample(vectors, 100)
-    assert sample.shape == (100, 4) and len(np.unique(sample[:, 0])) == 100
+    assert sample.shape == (100, 4)
+    assert len(np.unique(sample[:, 0])) == 100
     assert sample[:, 0].max() > 500  # not the first 100 rows
 
 
@@ -126,4 +127,5 @@ def test_ivf_stores_index_config(tmp_path):
             tmp_path / "i", FaissIVFIndexConfig(), model_config(), docs, torch.ones(500, 1, dtype=torch.bool), 100
         )
     stored = json.loads((index_dir / "config.json").read_text())
-    assert stored["index_type"] == "faiss-ivf" and stored["index_config"]["num_centroids"] == 262144
+    assert stored["index_type"] == "faiss-ivf"
+    assert stored["index_config"]["num_centroids"] == 262144

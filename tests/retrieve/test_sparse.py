@@ -37,7 +37,8 @@ def test_sparse_matches_dense_brute_force(tmp_path, similarity, monkeypatch):
         queries, query_mask, docs * doc_mask[:, :, None], torch.ones_like(doc_mask), similarity
     )
     assert_matches_brute_force(result, expected, k=10)
-    assert max(blocks) == 1024 and sum(blocks) == 3000  # never all 3000 documents at once
+    assert max(blocks) == 1024  # never all 3000 documents at once
+    assert sum(blocks) == 3000
 
 
 def test_sparse_index_rejects_multi_vector_batches(tmp_path):

@@ -26,7 +26,9 @@ def test_single_vector_matches_brute_force(tmp_path, similarity, monkeypatch):
 
     assert_matches_brute_force(result, brute_force_scores(queries, query_mask, docs, doc_mask, similarity), k=5)
     metadata = json.loads((index_dir / "config.json").read_text())
-    assert metadata["num_docs"] == 50 and metadata["dim"] == 16 and metadata["multi_vector"] is False
+    assert metadata["num_docs"] == 50
+    assert metadata["dim"] == 16
+    assert metadata["multi_vector"] is False
 
 
 @pytest.mark.parametrize("aggregation", ["sum", "mean", "max", "harmonic_mean"])
@@ -45,7 +47,8 @@ def test_multi_vector_matches_max_sim(tmp_path, random_multi_vector, similarity,
     expected = brute_force_scores(queries, query_mask, docs, doc_mask, similarity, aggregation)
     assert_matches_brute_force(result, expected, k=7)
     stored = json.loads((index_dir / "config.json").read_text())
-    assert stored["multi_vector"] is True and stored["num_embeddings"] == int(doc_mask.sum())
+    assert stored["multi_vector"] is True
+    assert stored["num_embeddings"] == int(doc_mask.sum())
 
 
 def test_k_larger_than_collection_returns_all_documents(tmp_path):

@@ -190,8 +190,10 @@ def load_array(
 
 
 def check_finite(array: np.ndarray, path: Path, block: int = 1 << 16) -> None:
-    """Raises an :class:`IndexFormatError` naming ``path`` and the first row that holds a NaN or infinite value
-    (read block by block, so memory-mapped arrays are not loaded whole)."""
+    """Raises an :class:`IndexFormatError` naming ``path`` and the first row that holds a NaN or infinite value.
+
+    The array is read block by block, so memory-mapped arrays are not loaded whole.
+    """
     for start in range(0, array.shape[0] if array.ndim else 0, block):
         chunk = np.asarray(array[start : start + block])
         finite = np.isfinite(chunk) if chunk.ndim == 1 else np.isfinite(chunk).all(axis=tuple(range(1, chunk.ndim)))
@@ -226,8 +228,11 @@ def load_doc_lengths(index_dir: Path, metadata: IndexMetadata) -> np.ndarray:
 
 
 def is_index_dir(path: Path) -> bool:
-    """Whether ``path`` is a folder holding a Lightning IR index (its ``config.json`` names an index type and format
-    version); only such folders (or empty ones) are replaced by a new index."""
+    """Whether ``path`` is a folder holding a Lightning IR index.
+
+    Its ``config.json`` names an index type and format version; only such folders (or empty ones) are replaced by a
+    new index.
+    """
     try:
         data = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -17,16 +17,20 @@ class ScoringModelConfig(Protocol):
     """
 
     @property
-    def model_type(self) -> str: ...
+    def model_type(self) -> str:
+        """The configuration's ``model_type``."""
 
     @property
-    def similarity_function(self) -> str: ...
+    def similarity_function(self) -> str:
+        """How query and document vectors are compared (``"dot"`` or ``"cosine"``)."""
 
     @property
-    def query_aggregation_function(self) -> str: ...
+    def query_aggregation_function(self) -> str:
+        """How the scores of a multi-vector query's vectors are combined into one score."""
 
     @property
-    def embedding_dim(self) -> int | None: ...
+    def embedding_dim(self) -> int | None:
+        """The configured embedding size, or ``None`` for the backbone's hidden size."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
-"""Index parts of a distributed indexing run: processes other than the one that saves the index write their
-documents' vectors to part files in a shared folder; the saving process adds them to its indexer in rank order.
+"""Index parts of a distributed indexing run.
+
+Processes other than the one that saves the index write their documents' vectors to part files in a shared
+folder; the saving process adds them to its indexer in rank order.
 
 Usage (every process knows ``parts_dir``, on a file system they all share)::
 
@@ -30,8 +32,9 @@ def parts_dir_for(index_dir: str | Path, token: str) -> Path:
 
 
 class PartWriter:
-    """Buffers one process's document vectors and writes them as numbered part files (each written to a temporary
-    name and renamed, so a part file is complete or absent).
+    """Buffers one process's document vectors and writes them as numbered part files.
+
+    Each part is written to a temporary name and renamed, so a part file is complete or absent.
 
     Args:
         parts_dir: The shared parts folder (created).
@@ -73,8 +76,11 @@ class PartWriter:
 
 
 def add_parts(indexer: Indexer, parts_dir: Path, world_size: int) -> None:
-    """Adds the parts of ranks ``1 .. world_size - 1`` to ``indexer`` in rank order, skipping documents already in
-    it (a distributed sampler repeats a few documents to even out the processes' shares)."""
+    """Adds the parts of ranks ``1 .. world_size - 1`` to ``indexer`` in rank order.
+
+    Documents already in the indexer are skipped (a distributed sampler repeats a few documents to even out the
+    processes' shares).
+    """
     seen = set(indexer.doc_ids)
     for rank in range(1, world_size):
         for path in sorted(parts_dir.glob(f"rank{rank:05d}-*.pt")):

@@ -7,7 +7,9 @@ from typing import Any
 
 
 class RetrieveConfig:
-    """Base of :class:`~lightning_ir.retrieve.base.index_config.IndexConfig` and
+    """Base class of the index and search configurations.
+
+    Its subclasses are :class:`~lightning_ir.retrieve.base.index_config.IndexConfig` and
     :class:`~lightning_ir.retrieve.base.search_config.SearchConfig`.
 
     The configurations are dataclasses: typed fields with defaults (so jsonargparse builds them from YAML), checked in

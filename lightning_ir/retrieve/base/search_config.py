@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from .searcher import Searcher
 
 
-@dataclass
+@dataclass(frozen=True)
 class SearchConfig(RetrieveConfig):
     """Configuration of a search: how many documents to return per query and the searcher that runs it.
 
@@ -31,4 +31,4 @@ class SearchConfig(RetrieveConfig):
     k: int = 10
 
     def __post_init__(self) -> None:
-        self.k = check_positive(type(self).__name__, "k", self.k)
+        object.__setattr__(self, "k", check_positive(type(self).__name__, "k", self.k))

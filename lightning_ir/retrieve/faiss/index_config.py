@@ -10,7 +10,7 @@ from .flat_indexer import FaissFlatIndexer
 from .ivf_indexer import FaissIVFIndexer, FaissIVFPQIndexer
 
 
-@dataclass
+@dataclass(frozen=True)
 class FaissFlatIndexConfig(IndexConfig):
     """An exact faiss inner-product index (``IndexFlatIP``; vectors normalised for cosine similarity).
 
@@ -20,10 +20,12 @@ class FaissFlatIndexConfig(IndexConfig):
     indexer_class = FaissFlatIndexer
 
 
-@dataclass
+@dataclass(frozen=True)
 class FaissIVFIndexConfig(IndexConfig):
-    """An inverted-file faiss index: vectors are assigned to k-means centroids and only the ``n_probe`` closest
-    lists are scanned at search time. The coarse quantizer is an HNSW graph over the centroids.
+    """An inverted-file faiss index: only the ``n_probe`` lists closest to a query are scanned at search time.
+
+    Vectors are assigned to k-means centroids (one inverted list each); the coarse quantizer is an HNSW graph over
+    the centroids.
 
     Args:
         num_train_embeddings: Number of vectors, sampled at random, to train the centroids on. Defaults to all
@@ -42,15 +44,19 @@ class FaissIVFIndexConfig(IndexConfig):
     def __post_init__(self) -> None:
         owner = type(self).__name__
         if self.num_train_embeddings is not None:
-            self.num_train_embeddings = check_positive(owner, "num_train_embeddings", self.num_train_embeddings)
-        self.num_centroids = check_positive(owner, "num_centroids", self.num_centroids)
-        self.ef_construction = check_positive(owner, "ef_construction", self.ef_construction)
+            object.__setattr__(
+                self, "num_train_embeddings", check_positive(owner, "num_train_embeddings", self.num_train_embeddings)
+            )
+        object.__setattr__(self, "num_centroids", check_positive(owner, "num_centroids", self.num_centroids))
+        object.__setattr__(self, "ef_construction", check_positive(owner, "ef_construction", self.ef_construction))
 
 
-@dataclass
+@dataclass(frozen=True)
 class FaissIVFPQIndexConfig(FaissIVFIndexConfig):
-    """An IVF index whose vectors are compressed by product quantisation (``num_subquantizers`` codes of
-    ``n_bits`` bits per vector; ``dim`` must be divisible by ``num_subquantizers``).
+    """An IVF index whose vectors are compressed by product quantisation.
+
+    Each vector is stored as ``num_subquantizers`` codes of ``n_bits`` bits; ``dim`` must be divisible by
+    ``num_subquantizers``.
 
     Args:
         num_train_embeddings: Number of vectors, sampled at random, to train centroids and codebooks on.
@@ -67,5 +73,7 @@ class FaissIVFPQIndexConfig(FaissIVFIndexConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.num_subquantizers = check_positive(type(self).__name__, "num_subquantizers", self.num_subquantizers)
-        self.n_bits = check_positive(type(self).__name__, "n_bits", self.n_bits)
+        object.__setattr__(
+            self, "num_subquantizers", check_positive(type(self).__name__, "num_subquantizers", self.num_subquantizers)
+        )
+        object.__setattr__(self, "n_bits", check_positive(type(self).__name__, "n_bits", self.n_bits))

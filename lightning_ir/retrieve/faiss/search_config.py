@@ -10,7 +10,7 @@ from ..base.search_config import SearchConfig
 from .searcher import FaissSearcher
 
 
-@dataclass
+@dataclass(frozen=True)
 class FaissSearchConfig(SearchConfig):
     """Search over a faiss index (flat, IVF or IVF-PQ).
 
@@ -45,7 +45,7 @@ class FaissSearchConfig(SearchConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         owner = type(self).__name__
-        self.candidate_k = check_positive(owner, "candidate_k", self.candidate_k)
+        object.__setattr__(self, "candidate_k", check_positive(owner, "candidate_k", self.candidate_k))
         check_option(owner, "imputation_strategy", self.imputation_strategy, ImputationStrategy | None)
-        self.n_probe = check_positive(owner, "n_probe", self.n_probe)
-        self.ef_search = check_positive(owner, "ef_search", self.ef_search)
+        object.__setattr__(self, "n_probe", check_positive(owner, "n_probe", self.n_probe))
+        object.__setattr__(self, "ef_search", check_positive(owner, "ef_search", self.ef_search))

@@ -8,7 +8,7 @@ from ..base.index_config import IndexConfig
 from .indexer import SparseIndexer
 
 
-@dataclass
+@dataclass(frozen=True)
 class SparseIndexConfig(IndexConfig):
     """An exact sparse index: one vocabulary-sized, mostly-zero vector per document, stored as a CSR matrix.
 

@@ -8,7 +8,7 @@ from ..base.search_config import SearchConfig
 from .searcher import SparseSearcher
 
 
-@dataclass
+@dataclass(frozen=True)
 class SparseSearchConfig(SearchConfig):
     """Exact top-k search over a :class:`~lightning_ir.retrieve.sparse.index_config.SparseIndexConfig` index.
 

@@ -8,7 +8,7 @@ from ..base.index_config import IndexConfig
 from .indexer import TorchDenseIndexer
 
 
-@dataclass
+@dataclass(frozen=True)
 class TorchDenseIndexConfig(IndexConfig):
     """An exact dense index: the document vectors stored as a float32 ``.npy`` array.
 

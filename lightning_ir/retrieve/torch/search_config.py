@@ -8,7 +8,7 @@ from ..base.search_config import SearchConfig
 from .searcher import TorchDenseSearcher
 
 
-@dataclass
+@dataclass(frozen=True)
 class TorchDenseSearchConfig(SearchConfig):
     """Exact search over a :class:`~lightning_ir.retrieve.torch.index_config.TorchDenseIndexConfig` index.
 
