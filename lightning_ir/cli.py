@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
 from lightning import LightningModule, Trainer
 from lightning.pytorch.cli import LightningCLI, LRSchedulerTypeUnion, SaveConfigCallback
 from torch.optim import Optimizer
@@ -87,6 +88,11 @@ class LightningIRCLI(LightningCLI):
         kwargs.setdefault("subclass_mode_data", True)
         kwargs.setdefault("save_config_callback", LightningIRSaveConfigCallback)
         kwargs.setdefault("seed_everything_default", 0)
+        given = kwargs.get("args")
+        if given is None or isinstance(given, list):
+            args = sys.argv[1:] if given is None else given
+            kept = without_empty_configs(args)
+            kwargs["args"] = given if len(kept) == len(args) else kept
         super().__init__(
             model_class=model_class,
             datamodule_class=datamodule_class,
@@ -111,6 +117,37 @@ class LightningIRCLI(LightningCLI):
             scheduler_config = {"scheduler": lr_scheduler, "monitor": getattr(lr_scheduler, "monitor", None)}
             return {"optimizer": optimizer, "lr_scheduler": scheduler_config}
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
+
+
+def without_empty_configs(args: list[str]) -> list[str]:
+    """``args`` without the ``--config``/``-c`` options that name an empty YAML file.
+
+    A file holding nothing but comments or whitespace counts as an empty configuration (jsonargparse versions differ
+    on such files).
+    """
+    kept: list[str] = []
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg in ("--config", "-c") and position + 1 < len(args) and _is_empty_yaml(args[position + 1]):
+            position += 2
+            continue
+        if arg.startswith("--config=") and _is_empty_yaml(arg.split("=", 1)[1]):
+            position += 1
+            continue
+        kept.append(arg)
+        position += 1
+    return kept
+
+
+def _is_empty_yaml(path: str) -> bool:
+    file = Path(path)
+    if not file.is_file():
+        return False
+    try:
+        return yaml.safe_load(file.read_text(encoding="utf-8")) is None
+    except (yaml.YAMLError, UnicodeDecodeError, OSError):
+        return False
 
 
 USER_ERRORS: tuple[type[BaseException], ...] = (

@@ -8,6 +8,8 @@ Each silenced message is named exactly here (by its text), so nothing else is hi
 - ``Your IterableDataset has __len__ defined``: Lightning's guess that a dataset with a length may be read twice
   by several workers; Lightning IR's datasets shard themselves per worker and per process, so their length holds;
 - torch's ``isinstance(treespec, LeafSpec) is deprecated``, raised inside Lightning's own code;
+- LightningCLI's advice against passing ``args`` beside a command line, given when ``lightning-ir`` drops empty
+  ``--config`` files from its own command line;
 - transformers' weight-loading progress bar and its load report for checkpoint weights the backbone does not use
   (e.g. a sentence-transformers checkpoint's pooler): weights the backbone *needs* but the checkpoint lacks are
   still reported, by :func:`warn_missing_weights`.
@@ -31,6 +33,7 @@ HARMLESS_WARNINGS: tuple[tuple[str, type[Warning]], ...] = (
     (r"Your `IterableDataset` has `__len__` defined", UserWarning),
     (r"`isinstance\(treespec, LeafSpec\)` is deprecated", FutureWarning),
     (r"No seed found, seed set to", UserWarning),
+    (r"LightningCLI's args parameter is intended to run from within Python", UserWarning),
 )
 """``(message regex, category)`` of the third-party warnings that are known to be harmless here."""
 

@@ -60,3 +60,9 @@ RunTargets: TypeAlias = Literal["relevance", "subtopic_relevance", "rank", "scor
 
 TupleTargets: TypeAlias = Literal["order", "score"]
 """What :class:`~lightning_ir.data.TupleDataset` puts in a sample's ``targets``."""
+
+TrainingFileFormat: TypeAlias = Literal["kd-tsv", "colbert-json", "trec-run"]
+"""The file layouts of the registered training sets (see :mod:`lightning_ir.data.registered_datasets`)."""
+
+TrainingEntity: TypeAlias = Literal["docpairs", "scoreddocs"]
+"""The ir_datasets entity a registered training set provides."""

@@ -25,7 +25,7 @@ from .console import quiet_console
 from .stages import STAGES, Stage, owning_stage
 
 HUGGINGFACE_CHECKPOINT_DIR = "huggingface_checkpoint"
-"""Name of the folder, next to the Lightning checkpoints, that holds the model in Hugging Face format."""
+"""Name of the folder that holds the model in Hugging Face format (see :meth:`LightningIRTrainer.save_checkpoint`)."""
 
 
 class LightningIRTrainer(Trainer):
@@ -33,10 +33,11 @@ class LightningIRTrainer(Trainer):
 
     ``fit`` fine-tunes a module (see :class:`~lightning_ir.base.module.LightningIRModule`). Every checkpoint the
     trainer saves (by ``ModelCheckpoint`` or :meth:`save_checkpoint`) is also written in Hugging Face format
-    (``config.json``, ``model.safetensors``, tokenizer files) to ``<checkpoint folder>/huggingface_checkpoint``,
-    which ``BiEncoderModule(path)``, ``CrossEncoderModule(path)`` and ``AutoModel.from_pretrained(path)`` load. The
-    folder always holds the model of the most recent checkpoint; it is written to a temporary folder and renamed
-    into place, so it is never half-written.
+    (``config.json``, ``model.safetensors``, tokenizer files) to ``<log dir>/huggingface_checkpoint`` (e.g.
+    ``lightning_logs/version_0/huggingface_checkpoint``; beside the checkpoints for a ``ModelCheckpoint`` with its
+    own ``dirpath``), which ``BiEncoderModule(path)``, ``CrossEncoderModule(path)`` and
+    ``AutoModel.from_pretrained(path)`` load. The folder always holds the model of the most recent checkpoint; it is
+    written to a temporary folder and renamed into place, so it is never half-written.
 
     ``index``, ``search`` and ``re_rank`` run the test loop over the inference datasets with the callbacks of the
     stage (the other stages' callbacks sit out): ``index`` needs an :class:`~lightning_ir.callbacks.IndexCallback`;
@@ -67,9 +68,23 @@ class LightningIRTrainer(Trainer):
         """
         super().save_checkpoint(filepath, weights_only, storage_options)
         module = self.lightning_module
+        directory = self.huggingface_checkpoint_dir(filepath)
         if self.is_global_zero and isinstance(module, LightningIRModule):
-            save_huggingface_checkpoint(module, Path(filepath).parent / HUGGINGFACE_CHECKPOINT_DIR)
+            save_huggingface_checkpoint(module, directory)
         self.strategy.barrier("LightningIRTrainer.save_checkpoint")
+
+    def huggingface_checkpoint_dir(self, checkpoint_path: str | Path) -> Path:
+        """Where the Hugging Face copy of the checkpoint at ``checkpoint_path`` goes.
+
+        ``<log dir>/huggingface_checkpoint`` for checkpoints in the default place (``<log dir>/checkpoints``, e.g.
+        ``lightning_logs/version_0/huggingface_checkpoint``); beside the checkpoint for a ``ModelCheckpoint`` with an
+        explicit ``dirpath``. Every process must call it (the log dir is broadcast).
+        """
+        folder = Path(checkpoint_path).parent
+        log_dir = self.log_dir
+        if log_dir is not None and folder.absolute() == (Path(log_dir) / "checkpoints").absolute():
+            return Path(log_dir) / HUGGINGFACE_CHECKPOINT_DIR
+        return folder / HUGGINGFACE_CHECKPOINT_DIR
 
     def index(
         self,
@@ -123,8 +138,8 @@ class LightningIRTrainer(Trainer):
         """Search an index for the queries of the inference datasets (``QueryDataset``) and write the runs.
 
         The index and search settings come from the :class:`~lightning_ir.callbacks.SearchCallback` among the
-        trainer's callbacks, else from the module's ``index_dir`` and ``search_config`` (the runs then go to
-        ``<log dir>/runs``).
+        trainer's callbacks, else from the module's ``index_dir`` and ``search_config`` (the runs then go to the
+        default place, see :class:`~lightning_ir.callbacks.RankCallback`).
 
         Args:
             model: A ``BiEncoderModule`` (the one the index was built with).

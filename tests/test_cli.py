@@ -247,3 +247,22 @@ def test_index_and_search_print_only_progress_and_results(tmp_path: Path, tiny_b
             if any(word in line for word in ("Tip:", "Deprecat", "Warning", "seed", "LOAD REPORT"))
         ]
         assert noisy == []
+
+
+@pytest.mark.parametrize("content", ["", "\n", "# only a comment\n"])
+def test_an_empty_config_file_is_an_empty_config(tmp_path: Path, tiny_bert_dir: Path, content: str) -> None:
+    from lightning_ir.cli import without_empty_configs
+
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(content)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        f"model:\n  class_path: lightning_ir.BiEncoderModule\n  init_args:\n    model_name_or_path: {tiny_bert_dir}\n"
+        "data:\n  class_path: lightning_ir.data.LightningIRDataModule\n"
+        "trainer:\n  max_steps: 3\n  logger: false\n"
+    )
+    args = ["fit", f"--config={empty}", "--config", str(recipe), "-c", str(empty)]
+    assert without_empty_configs(args) == ["fit", "--config", str(recipe)]
+    cli = LightningIRCLI(args=args[1:], run=False)  # run=False: no subcommand
+    assert isinstance(cli.trainer, LightningIRTrainer)
+    assert cli.trainer.max_steps == 3

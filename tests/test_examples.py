@@ -58,7 +58,7 @@ def _run_example(name: str, backbone: Path, cwd: Path) -> Path:
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "`max_steps=3` reached" in result.stderr
-    hf_dirs = list(cwd.glob("lightning_logs/version_*/checkpoints/huggingface_checkpoint"))
+    hf_dirs = list(cwd.glob("lightning_logs/version_*/huggingface_checkpoint"))
     assert len(hf_dirs) == 1
     return hf_dirs[0]
 

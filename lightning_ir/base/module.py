@@ -259,21 +259,23 @@ class LightningIRModule(LightningModule):
     def on_validation_epoch_end(self) -> None:
         """Compute ``evaluation_metrics`` per validation set (whole set, all processes) and log them.
 
-        Metrics are logged as ``"<dataset>/<metric>"``, e.g. ``"beir/scifact/test/nDCG@10"``.
+        Each metric is logged per dataset as ``"<dataset>/<metric>"`` (e.g. ``"beir/scifact/test/nDCG@10"``) and as
+        the mean over the validation sets under its bare name (``"nDCG@10"``), so ``ModelCheckpoint(monitor=
+        "nDCG@10")`` works with one validation set or several.
         """
         if not self.evaluation_metrics:
             return
-        names = self._validation_dataset_names()
+        names = loader_names(self.trainer.val_dataloaders, "val")
+        per_metric: dict[str, list[float]] = {}
         for dataloader_idx, record in sorted(self._validation_records.items()):
             record = gather_record(record)
             name = names.get(dataloader_idx, f"val_{dataloader_idx}")
             for metric, value in record.evaluate(self.evaluation_metrics, name).items():
                 self.log(f"{name}/{metric}", value, add_dataloader_idx=False, sync_dist=True)
+                per_metric.setdefault(metric, []).append(value)
+        for metric, values in per_metric.items():
+            self.log(metric, sum(values) / len(values), add_dataloader_idx=False, sync_dist=True)
         self._validation_records = {}
-
-    def _validation_dataset_names(self) -> dict[int, str]:
-        """Readable names of the validation sets: the dataset id, or a run file's name without its suffix."""
-        return loader_names(self.trainer.val_dataloaders, "val")
 
     # ----------------------------------------------------------------------------------------------------------------
     # Inference: indexing, search and re-ranking run in the test (and predict) loop

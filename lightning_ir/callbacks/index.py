@@ -15,6 +15,7 @@ from ..retrieve.base.index_config import IndexConfig
 from ..retrieve.base.indexer import Indexer
 from ..retrieve.base.model_identity import ModelIdentity
 from ..retrieve.base.parts import PartWriter, add_parts, parts_dir_for, remove_parts
+from .places import default_output_dir
 
 
 class IndexCallback(Callback):
@@ -36,26 +37,36 @@ class IndexCallback(Callback):
     A symlinked ``index_dir`` keeps pointing where it pointed: the index is written there.
 
     Args:
-        index_dir: Where the index directory is written (replacing a previous index there).
-        index_config: The index type and its parameters (e.g. ``TorchDenseIndexConfig()``).
+        index_dir: Where the index directory is written (replacing a previous index there). Default:
+            ``<model dir>/indexes/<doc dataset id>`` for a model loaded from a local folder, else
+            ``<trainer log dir>/indexes/<doc dataset id>`` (see :mod:`lightning_ir.callbacks.places`).
+        index_config: The index type and its parameters (e.g. ``TorchDenseIndexConfig()``). Default: a
+            ``SparseIndexConfig()`` for models whose vectors span the vocabulary (``projection="mlm"``, SPLADE), else
+            an exact ``TorchDenseIndexConfig()``.
         verbose: Log progress while saving.
 
     Attributes:
+        index_dir: The index directory of the last run (the default one resolved when the run started), or the
+            configured one (None for the default) before any run.
         num_docs: Documents in the index written by the last run (the documents of all dataloaders go into one
             index).
         num_docs_per_dataloader: Documents this process encoded, by dataloader index.
         seconds: Wall-clock seconds of the last run (encoding and saving).
     """
 
-    def __init__(self, index_dir: str | Path, index_config: IndexConfig, verbose: bool = False) -> None:
+    def __init__(
+        self, index_dir: str | Path | None = None, index_config: IndexConfig | None = None, verbose: bool = False
+    ) -> None:
         super().__init__()
-        if not isinstance(index_config, IndexConfig):
+        if index_config is not None and not isinstance(index_config, IndexConfig):
             raise TypeError(
                 f"IndexCallback: index_config must be an IndexConfig (e.g. TorchDenseIndexConfig()), got "
                 f"{type(index_config).__name__}"
             )
-        self.index_dir = Path(index_dir)
-        self.index_config = index_config
+        self._index_dir = None if index_dir is None else Path(index_dir)
+        self.index_dir: Path | None = self._index_dir
+        self._index_config = index_config
+        self.index_config: IndexConfig | None = index_config
         self.verbose = verbose
         self.num_docs = 0
         self.num_docs_per_dataloader: dict[int, int] = {}
@@ -78,13 +89,15 @@ class IndexCallback(Callback):
         self.num_docs = 0
         self.num_docs_per_dataloader = {}
         self._indexer, self._parts, self._parts_dir = None, None, None
+        index_dir = self.index_dir = self._resolve_index_dir(trainer, pl_module)
+        index_config = self.index_config = self._index_config or _default_index_config(pl_module)
         if trainer.is_global_zero:
             identity = ModelIdentity.of(pl_module.model, pl_module.config.name_or_path)
-            self._indexer = self.index_config.indexer_class(
-                self.index_dir, self.index_config, pl_module.config, verbose=self.verbose, model_identity=identity
+            self._indexer = index_config.indexer_class(
+                index_dir, index_config, pl_module.config, verbose=self.verbose, model_identity=identity
             )
         if trainer.world_size > 1:
-            self._parts_dir = parts_dir_for(self.index_dir, trainer.strategy.broadcast(uuid.uuid4().hex[:12], src=0))
+            self._parts_dir = parts_dir_for(index_dir, trainer.strategy.broadcast(uuid.uuid4().hex[:12], src=0))
             if not trainer.is_global_zero:
                 self._parts = PartWriter(self._parts_dir, trainer.global_rank)
 
@@ -132,7 +145,23 @@ class IndexCallback(Callback):
         """Drop what was collected; a previous index at ``index_dir`` stays as it was."""
         self._release(remove=True)
 
+    def _resolve_index_dir(self, trainer: Trainer, pl_module: BiEncoderModule) -> Path:
+        """The configured ``index_dir``, else the default place for the model and the document datasets."""
+        if self._index_dir is not None:
+            return self._index_dir
+        names = list(pl_module.inference_dataset_names().values())
+        return default_output_dir(trainer, pl_module, "indexes") / "+".join(names or ["index"])
+
     def _release(self, remove: bool) -> None:
         if remove:
             remove_parts(self._parts_dir)
         self._indexer, self._parts = None, None
+
+
+def _default_index_config(module: BiEncoderModule) -> IndexConfig:
+    """A sparse index for vocabulary-sized vectors (``projection="mlm"``), else an exact dense one."""
+    from ..retrieve import SparseIndexConfig, TorchDenseIndexConfig
+
+    if getattr(module.config, "projection", None) == "mlm":
+        return SparseIndexConfig()
+    return TorchDenseIndexConfig()

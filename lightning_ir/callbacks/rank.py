@@ -11,6 +11,7 @@ from ..atomic import check_replaceable
 from ..base.module import LightningIRModule
 from ..data.run_file import is_run_file, write_run
 from ..data.run_names import check_run_name, named_run_file, run_file_name, run_tag
+from .places import default_output_dir
 
 
 class RankCallback(Callback):
@@ -25,8 +26,8 @@ class RankCallback(Callback):
     it is a run file; that is checked when the run starts, before any work.
 
     Args:
-        save_dir: Folder of the run files; default ``<trainer log dir>/runs`` (the trainer's ``default_root_dir``
-            when there is no logger).
+        save_dir: Folder of the run files; default ``<model dir>/runs`` for a model loaded from a local folder, else
+            ``<trainer log dir>/runs`` (see :mod:`lightning_ir.callbacks.places`).
         run_name: File name of the run (``.run`` is appended unless it ends with ``.run``, ``.trec``, ``.txt`` or
             ``.tsv``); with several dataloaders, the dataloader index is added before the suffix. Default: the
             dataset's name with ``/`` written as ``__`` (``beir/scifact/test`` -> ``beir__scifact__test.run``),
@@ -75,7 +76,9 @@ class RankCallback(Callback):
             self.run_paths[dataloader_idx] = path
 
     def _run_path(self, trainer: Trainer, names: dict[int, str], dataloader_idx: int) -> Path:
-        save_dir = self.save_dir if self.save_dir is not None else default_save_dir(trainer)
+        save_dir = self.save_dir
+        if save_dir is None:
+            save_dir = default_output_dir(trainer, trainer.lightning_module, "runs")
         if self.run_name is None:
             return save_dir / run_file_name(names[dataloader_idx])
         return save_dir / named_run_file(self.run_name, dataloader_idx if len(names) > 1 else None)
@@ -87,11 +90,6 @@ class RankCallback(Callback):
             raise ValueError(
                 f"{type(self).__name__}: the output run {path} is the run being re-ranked; set save_dir or run_name"
             )
-
-
-def default_save_dir(trainer: Trainer) -> Path:
-    """``<trainer log dir>/runs`` (the default root dir when there is no logger)."""
-    return Path(trainer.log_dir or trainer.default_root_dir) / "runs"
 
 
 def _lightning_ir_module(owner: str, pl_module: LightningModule) -> LightningIRModule:

@@ -12,7 +12,7 @@ class ReRankCallback(RankCallback):
     names and locations.
 
     Args:
-        save_dir: Folder of the run files (default ``<trainer log dir>/runs``).
+        save_dir: Folder of the run files (default ``<model dir>/runs``, see :class:`RankCallback`).
         run_name: File name of the run (default: the dataset's name).
 
     Example:

@@ -26,7 +26,7 @@ class SearchCallback(RankCallback):
     Args:
         index_dir: The index directory (written by ``IndexCallback``).
         search_config: The search settings (e.g. ``TorchDenseSearchConfig(k=100)``), matching the index type.
-        save_dir: Folder of the run files (default ``<trainer log dir>/runs``).
+        save_dir: Folder of the run files (default ``<model dir>/runs``, see :class:`RankCallback`).
         use_gpu: Search on the GPU when the module runs on one (the searcher follows the module's device).
         allow_model_mismatch: Search even when the module's weights differ from those that built the index (a
             warning instead of an error; the ranking is then meaningless unless the models are compatible).

@@ -10,6 +10,9 @@ Entities a collection does not provide are taken from the nearest parent id that
 subsets: ``register_local("beir/scifact/train/bm25", scoreddocs="bm25.run")`` gets its documents, queries and qrels
 from ``beir/scifact/train``, and a folder ``coll/dev`` gets its documents from ``coll``.
 
+The MS MARCO training sets the original Lightning IR registered (``msmarco-passage/train/kd-docpairs``, ...) are
+registered with ir_datasets when an id is first resolved; see :mod:`lightning_ir.data.registered_datasets`.
+
 ir_datasets is imported on first use, never at import time. Note that ir_datasets fixes the folder it stores
 downloads in (``IR_DATASETS_HOME``, default ``~/.ir_datasets``) when it is first imported: set the variable before.
 """
@@ -161,6 +164,9 @@ def _register(spec: LocalCollectionSpec) -> None:
 def _is_ir_datasets_id(dataset_id: str) -> bool:
     import ir_datasets
 
+    from .registered_datasets import register_training_dataset
+
+    register_training_dataset(dataset_id)  # the original library's training sets are registered when first named
     try:
         ir_datasets.load(dataset_id)
     except KeyError:
@@ -220,8 +226,12 @@ class DatasetRef:
         """Returns the ir_datasets ``Dataset``."""
         import ir_datasets
 
+        from .registered_datasets import register_training_dataset
+
         if self.spec is not None:
             _register(self.spec)
+        else:
+            register_training_dataset(self.dataset_id)
         return ir_datasets.load(self.dataset_id)
 
 

@@ -291,12 +291,40 @@ class RunDataset(Dataset[RankSample]):
 
 
 def _ref_from_name(path: Path) -> DatasetRef | None:
-    """The collection a run file's name points to (``beir__scifact__test.bm25.run`` -> ``beir/scifact/test``)."""
+    """The collection a run file's name points to, if any.
+
+    ``beir__scifact__test.bm25.run`` -> ``beir/scifact/test``; a name with ``-`` for ``/`` (as earlier Lightning IR
+    versions wrote them, ``msmarco-passage-trec-dl-2019-judged.run``) -> the registered id it spells.
+
+    Raises:
+        ValueError: The name spells several registered ids (then ``dataset_id`` must say which).
+    """
     candidate = dataset_id_of_run_file(path)
-    try:
-        return dataset_ref(candidate) if candidate else None
-    except ValueError:
+    if not candidate:
         return None
+    try:
+        return dataset_ref(candidate)
+    except ValueError:
+        pass
+    matches = [] if "/" in candidate else dashed_dataset_ids(candidate)
+    if len(matches) > 1:
+        raise ValueError(
+            f"RunDataset: the name of the run file {path} fits the dataset ids {matches}; pass dataset_id to say which"
+        )
+    return dataset_ref(matches[0]) if matches else None
+
+
+def dashed_dataset_ids(name: str) -> list[str]:
+    """The registered ir_datasets ids that read ``name`` when each ``/`` is written as ``-``.
+
+    The training sets Lightning IR registers (see :mod:`lightning_ir.data.registered_datasets`) are included.
+    """
+    import ir_datasets
+
+    from .registered_datasets import register_training_datasets
+
+    register_training_datasets()
+    return sorted(dataset_id for dataset_id in ir_datasets.registry if dataset_id.replace("/", "-") == name)
 
 
 def _relevance(qrels: list[dict]) -> dict[str, int]:

@@ -138,3 +138,29 @@ def test_validation_metrics_are_computed_over_the_whole_set(
             losses.append(RankNet().compute_loss(module(batch), batch).item())
     assert metrics[f"{collection.name}/loss"].item() == pytest.approx(sum(losses) / len(losses), abs=1e-5)
     assert f"{collection.name}/nDCG@10" in metrics
+
+    # the bare names hold the mean over the validation sets (the ones that have the metric)
+    mean = (metrics["run/nDCG@10"] + metrics[f"{collection.name}/nDCG@10"]) / 2
+    assert metrics["nDCG@10"].item() == pytest.approx(mean.item(), abs=1e-6)
+    assert metrics["loss"].item() == pytest.approx(metrics[f"{collection.name}/loss"].item(), abs=1e-6)
+
+
+@pytest.mark.parametrize("num_sets", [1, 2])
+def test_checkpointing_can_monitor_the_bare_metric_name(
+    tiny_bert_dir: Path, collection: Path, tmp_path: Path, num_sets: int
+) -> None:
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from torch.optim import AdamW
+
+    module = BiEncoderModule(str(tiny_bert_dir), loss_functions=[RankNet()], evaluation_metrics=["nDCG@10"])
+    module.set_optimizer(AdamW, lr=1e-4)
+    runs = [RunDataset(str(collection / "run.run"), dataset_id=str(collection)) for _ in range(num_sets)]
+    data = LightningIRDataModule(
+        train_dataset=TupleDataset(str(collection)), train_batch_size=4, inference_batch_size=4, inference_datasets=runs
+    )
+    checkpoint = ModelCheckpoint(dirpath=tmp_path / "checkpoints", monitor="nDCG@10", mode="max")
+    trainer = LightningIRTrainer(**quiet_trainer_kwargs(tmp_path, max_steps=2, callbacks=[checkpoint]))
+    trainer.fit(module, data)
+    assert checkpoint.best_model_score is not None
+    assert checkpoint.best_model_score.item() == pytest.approx(trainer.callback_metrics["nDCG@10"].item())
+    assert Path(checkpoint.best_model_path).is_file()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +156,12 @@ def test_non_positive_k_is_refused(index_dir: Path) -> None:
 def test_search_with_the_module_index_and_without_any(
     tmp_path: Path, tiny_bert_dir: Path, index_dir: Path, collection: Path, bi_encoder: BiEncoderModule
 ) -> None:
-    module = BiEncoderModule(str(tiny_bert_dir), index_dir=index_dir, search_config=TorchDenseSearchConfig(k=2))
+    model_dir = shutil.copytree(tiny_bert_dir, tmp_path / "model")
+    module = BiEncoderModule(str(model_dir), index_dir=index_dir, search_config=TorchDenseSearchConfig(k=2))
     module.model.load_state_dict(bi_encoder.model.state_dict())  # the weights the index was built with
     trainer = LightningIRTrainer(**quiet_trainer_kwargs(tmp_path))
     assert trainer.search(module, datamodule=query_data(collection), verbose=False) == [{}]
-    run = read_run_file(tmp_path / "runs" / "collection.run")
+    run = read_run_file(model_dir / "runs" / "collection.run")  # the default place: beside the model
     assert len(run) == 8
     assert all(len(ranking) == 2 for ranking in run.values())
     assert trainer.callbacks == [cb for cb in trainer.callbacks if not isinstance(cb, SearchCallback)]

@@ -222,3 +222,28 @@ def test_missing_file_unknown_id_and_missing_collection(tmp_path: Path) -> None:
     path = write(tmp_path / "bm25.run", "q1 Q0 d1 1 2.0 t\n")
     with pytest.raises(ValueError, match=f"line 1 of {path} has no query text and no collection is known"):
         RunDataset(path)
+
+
+def test_a_run_named_with_dashes_resolves_to_its_dataset(corpus: Corpus, tmp_path: Path) -> None:
+    """Earlier versions named runs after the dataset with ``/`` written as ``-``."""
+    dashed_id = f"{unique_id()}/trec-dl/judged"  # a registered id whose dashed name fits only itself
+    register_local(dashed_id, docs=corpus.docs, queries=corpus.queries, qrels=corpus.qrels)
+    named = shutil.copy(corpus.trec_run, tmp_path / f"{dashed_id.replace('/', '-')}.run")
+    assert RunDataset(named)[2].docs == ["Cars Cars drive.", "Dogs Dogs are loyal."]
+
+    twin = f"{unique_id()}-x"
+    register_local(f"{twin}/a-b", docs=corpus.docs, queries=corpus.queries)
+    register_local(f"{twin}/a/b", docs=corpus.docs, queries=corpus.queries)
+    ambiguous = shutil.copy(corpus.trec_run, tmp_path / f"{twin}-a-b.run")
+    with pytest.raises(ValueError, match=r"fits the dataset ids \[.*a-b', .*a/b'\]; pass dataset_id"):
+        RunDataset(ambiguous)
+    assert RunDataset(ambiguous, dataset_id=f"{twin}/a/b")[0].query_id
+
+
+def test_a_dashed_run_name_finds_the_registered_training_sets() -> None:
+    from lightning_ir.data.run_dataset import dashed_dataset_ids
+
+    assert dashed_dataset_ids("msmarco-passage-train-rank-distillm-set-encoder") == [
+        "msmarco-passage/train/rank-distillm/set-encoder"
+    ]
+    assert dashed_dataset_ids("msmarco-passage-trec-dl-2019-judged") == ["msmarco-passage/trec-dl-2019/judged"]
