@@ -17,6 +17,7 @@ from .atomic import OverwriteRefusedError, check_replaceable
 from .base.module import LightningIRModule
 from .console import quiet_console
 from .data.datamodule import LightningIRDataModule
+from .data.validation import InputFileError
 from .retrieve.base.format import IndexFormatError
 from .retrieve.base.model_identity import ModelMismatchError
 from .stages import STAGES
@@ -151,6 +152,8 @@ def _is_empty_yaml(path: str) -> bool:
 
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
+    InputFileError,
+    NotADirectoryError,
     OverwriteRefusedError,
     IndexFormatError,
     ModelMismatchError,
@@ -172,9 +175,31 @@ def main(args: list[str] | None = None) -> None:
     try:
         with quiet_console():
             LightningIRCLI(args=args)
-    except USER_ERRORS as error:
-        print(f"lightning-ir: error: {error}", file=sys.stderr)
+    except Exception as error:
+        cause = input_error(error)
+        if cause is None:
+            raise
+        print(f"lightning-ir: error: {cause}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def input_error(error: BaseException) -> BaseException | None:
+    """The input error behind ``error`` (one of :data:`USER_ERRORS`), or None.
+
+    That is ``error`` itself or one it was raised from or during: jsonargparse wraps the errors of the classes it
+    builds from a recipe.
+    """
+    seen: set[int] = set()
+    stack: list[BaseException] = [error]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, USER_ERRORS):
+            return current
+        stack.extend(link for link in (current.__cause__, current.__context__) if link is not None)
+    return None
 
 
 if __name__ == "__main__":

@@ -266,3 +266,44 @@ def test_an_empty_config_file_is_an_empty_config(tmp_path: Path, tiny_bert_dir: 
     cli = LightningIRCLI(args=args[1:], run=False)  # run=False: no subcommand
     assert isinstance(cli.trainer, LightningIRTrainer)
     assert cli.trainer.max_steps == 3
+
+
+def test_a_malformed_collection_is_one_error_line_naming_file_and_line(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    collection = tmp_path / "collection"
+    collection.mkdir()
+    (collection / "docs.jsonl").write_text('{"doc_id": "d1", "text": null}\n')
+    recipe = {
+        "trainer": {"logger": False, "callbacks": [{"class_path": "lightning_ir.IndexCallback"}]},
+        "model": {
+            "class_path": "lightning_ir.BiEncoderModule",
+            "init_args": {"model_name_or_path": str(tiny_bert_dir)},
+        },
+        "data": {
+            "class_path": "lightning_ir.LightningIRDataModule",
+            "init_args": {
+                "inference_datasets": [
+                    {"class_path": "lightning_ir.DocDataset", "init_args": {"doc_dataset": str(collection)}}
+                ]
+            },
+        },
+    }
+    path = tmp_path / "index.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = subprocess.run(
+        [sys.executable, "-m", "lightning_ir", "index", f"--config={path}"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"lightning-ir: error: line 1 of {collection / 'docs.jsonl'}: 'text' must be a string, got null"
+    )
+    assert "Traceback" not in result.stderr

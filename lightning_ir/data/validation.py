@@ -24,9 +24,13 @@ from typing import Any
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-def line_error(path: Path | str, line_no: int, message: str) -> ValueError:
+class InputFileError(ValueError):
+    """A line of an input file (collection, queries, qrels, tuples, run) is malformed; the message names both."""
+
+
+def line_error(path: Path | str, line_no: int, message: str) -> InputFileError:
     """Builds the error raised for a malformed line."""
-    return ValueError(f"line {line_no} of {path}: {message}")
+    return InputFileError(f"line {line_no} of {path}: {message}")
 
 
 def check_file(path: Path | str, what: str) -> Path:
