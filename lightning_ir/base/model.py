@@ -144,6 +144,14 @@ class LightningIRModel(PreTrainedModel):
         return registered
 
     @classmethod
+    def _config_for_checkpoint(cls, config: LightningIRConfig) -> LightningIRConfig:
+        """The config to build for a plain checkpoint (``config.backbone_config`` set); subclasses may pick another.
+
+        Cross-encoders use this to keep the trained head of a sequence-classification checkpoint.
+        """
+        return config
+
+    @classmethod
     def from_pretrained(  # type: ignore[override]
         cls: type[ModelT],
         pretrained_model_name_or_path: str | Path,
@@ -179,6 +187,7 @@ class LightningIRModel(PreTrainedModel):
                 return super(LightningIRModel, model_class).from_pretrained(path, *args, config=merged, **kwargs)
         config = copy.deepcopy(config) if config is not None else cls.config_class()
         config.backbone_config = loaded
+        config = cls._config_for_checkpoint(config)
         model = cls._model_class_for(config)(config)
         with naming_damaged_files(path, owner, WEIGHT_FILES):
             model._load_pretrained_backbone(path, **kwargs)
@@ -187,12 +196,17 @@ class LightningIRModel(PreTrainedModel):
 
 
 def _merge_configs(saved: LightningIRConfig, given: LightningIRConfig | None) -> LightningIRConfig:
-    """The saved config, or ``given`` completed by the saved values it does not set explicitly."""
+    """The saved config, or ``given`` completed by the saved values it does not set explicitly.
+
+    When the saved config is of a subclass of ``given``'s class (e.g. a sequence-classification cross-encoder given a
+    :class:`~lightning_ir.cross_encoder.CrossEncoderConfig`), the saved class is kept, so the saved weights fit.
+    """
     if given is None:
         return saved
-    values = {k: v for k, v in saved.to_added_args_dict().items() if k in type(given).ADDED_ARGS}
+    config_class = type(saved) if isinstance(saved, type(given)) else type(given)
+    values = {k: v for k, v in saved.to_added_args_dict().items() if k in config_class.ADDED_ARGS}
     explicit = given.to_diff_dict()
     values.update({k: v for k, v in given.to_added_args_dict().items() if k in explicit})
-    merged = type(given)(**values)
+    merged = config_class(**values)
     merged.backbone_config = saved.backbone_config
     return merged

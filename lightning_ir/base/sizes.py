@@ -18,6 +18,7 @@ def backbone_max_length(backbone: torch.nn.Module) -> int | None:
     first token (its position ids start after the padding index); else the config's ``max_position_embeddings``.
     Backbones without absolute positions (DeBERTa-v2 with ``position_biased_input=False``) have no limit.
     """
+    backbone = getattr(backbone, "base_model", backbone)  # the encoder of a model with a head
     config = getattr(backbone, "config", None)
     if getattr(config, "position_biased_input", True) is False:
         return None

@@ -3,6 +3,7 @@
 from .config import CrossEncoderConfig
 from .model import CrossEncoderModel, CrossEncoderOutput
 from .module import CrossEncoderModule
+from .sequence_classification import SequenceClassificationCrossEncoderConfig, SequenceClassificationCrossEncoderModel
 from .tokenizer import CrossEncoderTokenizer
 
 __all__ = [
@@ -11,4 +12,6 @@ __all__ = [
     "CrossEncoderModule",
     "CrossEncoderOutput",
     "CrossEncoderTokenizer",
+    "SequenceClassificationCrossEncoderConfig",
+    "SequenceClassificationCrossEncoderModel",
 ]

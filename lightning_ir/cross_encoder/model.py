@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import torch
 from transformers import BatchEncoding
 
+from ..base.config import LightningIRConfig
 from ..base.model import LightningIRModel
 from ..base.outputs import LightningIROutput
 from .config import CrossEncoderConfig
@@ -40,6 +41,19 @@ class CrossEncoderModel(LightningIRModel):
         super().__init__(config, *args, **kwargs)
         self.linear = torch.nn.Linear(self.backbone_config.hidden_size, 1, bias=config.linear_bias)
         self.post_init()
+
+    @classmethod
+    def _config_for_checkpoint(cls, config: LightningIRConfig) -> LightningIRConfig:
+        """Keep the trained head of a Hugging Face ``...ForSequenceClassification`` checkpoint.
+
+        Such a checkpoint becomes a ``SequenceClassificationCrossEncoderModel``; other checkpoints get the ``linear``
+        head.
+        """
+        from .sequence_classification import sequence_classification_config
+
+        if not isinstance(config, CrossEncoderConfig):
+            return config
+        return sequence_classification_config(config)
 
     def forward(self, encoding: BatchEncoding) -> CrossEncoderOutput:
         """Score tokenised query-document pairs.

@@ -14,6 +14,10 @@ from ..bi_encoder.model import BiEncoderModel
 from ..bi_encoder.tokenizer import BiEncoderTokenizer
 from ..cross_encoder.config import CrossEncoderConfig
 from ..cross_encoder.model import CrossEncoderModel
+from ..cross_encoder.sequence_classification import (
+    SequenceClassificationCrossEncoderConfig,
+    SequenceClassificationCrossEncoderModel,
+)
 from ..cross_encoder.tokenizer import CrossEncoderTokenizer
 from .col import ColConfig, ColModel
 from .splade import SpladeConfig, SpladeModel
@@ -21,6 +25,7 @@ from .splade import SpladeConfig, SpladeModel
 BUILTIN_MODELS: tuple[tuple[type[PretrainedConfig], type[LightningIRModel], type[LightningIRTokenizer]], ...] = (
     (BiEncoderConfig, BiEncoderModel, BiEncoderTokenizer),
     (CrossEncoderConfig, CrossEncoderModel, CrossEncoderTokenizer),
+    (SequenceClassificationCrossEncoderConfig, SequenceClassificationCrossEncoderModel, CrossEncoderTokenizer),
     (ColConfig, ColModel, BiEncoderTokenizer),
     (SpladeConfig, SpladeModel, BiEncoderTokenizer),
 )
