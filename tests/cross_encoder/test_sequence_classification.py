@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
 
 from lightning_ir import CrossEncoderConfig, CrossEncoderModule
 from lightning_ir.cross_encoder import SequenceClassificationCrossEncoderModel
-from tests.conftest import minilm_path
+from tests.conftest import minilm_path, tiny_backbone_config
 
 QUERY = "what do cats eat"
 DOCS = [
@@ -31,29 +31,8 @@ CASES = [
 
 
 def _classifier_config(model_type: str, num_labels: int) -> PretrainedConfig:
-    common = {"vocab_size": 30522, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}
-    if model_type == "distilbert":
-        return AutoConfig.for_model(
-            "distilbert", vocab_size=30522, dim=32, n_layers=2, n_heads=2, hidden_dim=64, num_labels=num_labels
-        )
-    if model_type == "modernbert":
-        return AutoConfig.for_model(
-            "modernbert",
-            num_hidden_layers=2,
-            pad_token_id=0,
-            bos_token_id=101,
-            eos_token_id=102,
-            cls_token_id=101,
-            sep_token_id=102,
-            global_attn_every_n_layers=1,
-            num_labels=num_labels,
-            **common,
-        )
-    if model_type == "roberta":
-        return AutoConfig.for_model(
-            "roberta", num_hidden_layers=2, pad_token_id=0, max_position_embeddings=514, num_labels=num_labels, **common
-        )
-    return AutoConfig.for_model(model_type, num_hidden_layers=2, num_labels=num_labels, **common)
+    extra = {"max_position_embeddings": 514} if model_type == "roberta" else {}
+    return tiny_backbone_config(model_type, num_labels=num_labels, **extra)
 
 
 def _save_classifier(directory: Path, model_type: str, num_labels: int) -> Path:
