@@ -1,227 +1,484 @@
-"""Fine-tune all-MiniLM-L6-v2 as a bi-encoder on beir/scifact/train and evaluate on beir/scifact/test.
+"""Fine-tuning recipes on BEIR SciFact: mined hard negatives, bi-encoder, LoRA bi-encoder, cross-encoder re-ranker.
 
-Training: each (query, relevant document) pair of the train qrels with one BM25 hard negative (bm25s), in-batch
-cross entropy over every document of the batch (scores scaled by ``--scale``, as sentence-transformers'
-MultipleNegativesRankingLoss does), AdamW with linear warmup/decay, via ``LightningIRTrainer.fit``.
-Evaluation: exact scoring of the whole corpus (every test query against every document), nDCG@10 with ir_measures,
-for the zero-shot and the fine-tuned model. Throughput: training samples/s of Lightning IR beside
-sentence-transformers' ``SentenceTransformerTrainer`` (MultipleNegativesRankingLoss) on the same model, triples and
-batch size, timed in this run, after ``--warmup-steps`` untimed steps.
+All recipes train on ``beir/scifact/train`` and are evaluated on ``beir/scifact/test`` (nDCG@10), with the library's
+public API:
 
-Full run (training stops after --max-minutes, 20 by default; evaluation and the sentence-transformers timing add
-about 10 minutes on 2 CPU cores):
-    python bench/finetune_scifact.py --zero-shot --output bench/finetune_scifact.json
-Short check:
-    python bench/finetune_scifact.py --max-steps 3 --throughput-steps 2 --warmup-steps 1 --eval-docs 200 --batch-size 8
+1. mining (:class:`lightning_ir.experiment.HardNegativeMiner`): BM25 (bm25s, the library's ``BM25Stage``) ranks the
+   collection for the training queries; every judged-relevant document gets a tuple with ``--num-negatives``
+   negatives sampled from ranks ``--min-rank``..``--max-rank``, judged-relevant documents excluded;
+2. ``bi``: all-MiniLM-L6-v2 fine-tuned as a bi-encoder on the tuples (positive and ``--train-negatives`` mined
+   negatives per query plus every other document of the batch: ``InBatchCrossEntropy`` on ``--scale`` x cosine, as
+   sentence-transformers' MultipleNegativesRankingLoss), AdamW with linear warmup/decay;
+3. ``lora``: the same with a LoRA adapter (``LoraAdapterConfig``, rank ``--lora-r``) at the same budget;
+4. ``cross``: a cross-encoder (all-MiniLM-L6-v2 backbone, new linear head) trained on the same tuples with
+   ``LocalizedContrastiveEstimation``; it re-ranks the top ``--rerank-depth`` of the best first stage for the test
+   queries (the fine-tuned bi-encoder's run when there is one, else BM25);
+5. throughput: Lightning IR's ``LightningIRTrainer.fit`` beside sentence-transformers' ``SentenceTransformerTrainer``
+   (MultipleNegativesRankingLoss) on the same model, triples and batch size, alternating ``--throughput-rounds``
+   times in this run (each round times ``--throughput-steps`` steps after ``--warmup-steps`` untimed ones), so that
+   other load on the machine hits both alike.
 
-Needs the SciFact files: IR_DATASETS_HOME is set to .cache/ir_datasets, filled from ../shared/ir_datasets if empty.
-Needs bm25s, sentence-transformers and datasets (for the sentence-transformers trainer).
+Every training recipe runs in its own process (peak RSS per recipe), stops after ``--max-minutes`` of training
+(evaluation excluded) or ``--epochs`` epochs, and evaluates test nDCG@10 after every epoch (``--curve``; the last one
+is the recipe's result). Bi-encoders are evaluated exactly (every test query against the whole corpus).
+Results go to ``--output`` (default ``bench/results/finetune_scifact.json``) with the machine's CPU capability; each
+step's result is kept in ``--work-dir`` and reused when the bench is run again with the same settings (``--fresh``
+starts over).
+
+Full run (hours on 2 CPU cores):
+    python bench/finetune_scifact.py --zero-shot
+Short check (minutes):
+    python bench/finetune_scifact.py --work-dir /tmp/ft-smoke --output /tmp/ft-smoke.json --max-minutes 0.5 \
+        --epochs 1 --eval-docs 100 --rerank-depth 5 --eval-queries 20 --throughput-rounds 1 --throughput-steps 1 \
+        --warmup-steps 1 --batch-size 4 --no-curve
+
+Needs the SciFact files (IR_DATASETS_HOME is set to .cache/ir_datasets, filled from ../shared/ir_datasets if empty),
+bm25s, peft, sentence-transformers and datasets.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
-import random
 import shutil
+import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+RECIPES = ("bi", "lora", "cross")
+SETTINGS_FILE = "settings.json"
 
 
-def prepare_ir_datasets_home() -> None:
-    """Point IR_DATASETS_HOME at a writable copy of the shared SciFact files (before ir_datasets is imported)."""
-    if "IR_DATASETS_HOME" in os.environ:
-        return
-    home = REPO_ROOT / ".cache" / "ir_datasets"
-    shared = REPO_ROOT.parent / "shared" / "ir_datasets" / "beir"
-    if not (home / "beir").exists() and shared.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(shared, home / "beir")
-    os.environ["IR_DATASETS_HOME"] = str(home)
+def prepare_environment() -> None:
+    """Offline hub, quiet transformers, and IR_DATASETS_HOME pointing at the SciFact files (before imports)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if "IR_DATASETS_HOME" not in os.environ:
+        home = REPO_ROOT / ".cache" / "ir_datasets"
+        shared = REPO_ROOT.parent / "shared" / "ir_datasets" / "beir"
+        if not (home / "beir").exists() and shared.exists():
+            home.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(shared, home / "beir")
+        os.environ["IR_DATASETS_HOME"] = str(home)
+    sys.path.insert(0, str(REPO_ROOT))
 
 
-def load_scifact() -> dict[str, Any]:
-    """SciFact's documents (ids and texts) and, per split (train, test), its queries and qrels."""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The bench's options (every budget is one)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add = parser.add_argument
+    add("--recipes", nargs="+", default=list(RECIPES), choices=RECIPES, help="training recipes to run")
+    add("--epochs", type=int, default=4, help="passes over the mined tuples")
+    add("--max-minutes", type=float, default=30.0, help="training time limit per recipe (evaluation excluded)")
+    add("--batch-size", type=int, default=32, help="queries per training batch")
+    add("--lr", type=float, default=3e-5, help="learning rate of full fine-tuning (bi-encoder)")
+    add("--lora-lr", type=float, default=3e-4, help="learning rate of the LoRA adapter")
+    add("--lora-r", type=int, default=16, help="LoRA rank (alpha is twice the rank)")
+    add("--cross-lr", type=float, default=5e-5, help="learning rate of the cross-encoder")
+    add("--cross-batch-size", type=int, default=8, help="queries per cross-encoder batch")
+    add("--scale", type=float, default=20.0, help="factor on cosine scores in the in-batch loss")
+    add("--num-negatives", type=int, default=7, help="negatives mined per tuple")
+    add("--train-negatives", type=int, default=1, help="mined negatives per query in a bi-encoder batch")
+    add("--cross-negatives", type=int, default=7, help="mined negatives per query in a cross-encoder batch")
+    add("--min-rank", type=int, default=4, help="best BM25 rank negatives are sampled from")
+    add("--max-rank", type=int, default=100, help="worst BM25 rank negatives are sampled from")
+    add("--query-length", type=int, default=64)
+    add("--doc-length", type=int, default=256, help="document tokens at evaluation")
+    add("--train-doc-length", type=int, default=256, help="document tokens in training")
+    add("--rerank-depth", type=int, default=100, help="documents per test query the cross-encoder re-ranks")
+    add("--curve", action=argparse.BooleanOptionalAction, default=True, help="evaluate after every epoch")
+    add("--zero-shot", action="store_true", help="also evaluate all-MiniLM-L6-v2 before fine-tuning")
+    add("--warmup-steps", type=int, default=2, help="untimed steps before each throughput measurement")
+    add("--throughput-steps", type=int, default=4, help="timed steps per throughput round")
+    add("--throughput-rounds", type=int, default=2, help="alternating Lightning IR / sentence-transformers rounds")
+    add("--eval-docs", type=int, default=None, help="SMOKE runs only: score the relevant + this many documents")
+    add("--eval-queries", type=int, default=None, help="SMOKE runs only: evaluate this many test queries")
+    add("--seed", type=int, default=42)
+    add("--work-dir", type=Path, default=REPO_ROOT / "bench" / "work" / "finetune_scifact")
+    add("--output", type=Path, default=REPO_ROOT / "bench" / "results" / "finetune_scifact.json")
+    add("--fresh", action="store_true", help="ignore the results kept in --work-dir")
+    add("--run-step", default=None, help=argparse.SUPPRESS)  # internal: one recipe or throughput, in a subprocess
+    return parser.parse_args(argv)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Data and evaluation
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def load_scifact(args: argparse.Namespace) -> dict[str, Any]:
+    """SciFact's documents and the test queries with their qrels (cut down in smoke runs)."""
     import ir_datasets
 
     from lightning_ir.data.ir_datasets_utils import doc_text
 
-    corpus = ir_datasets.load("beir/scifact")
     doc_ids, docs = [], []
-    for doc in corpus.docs_iter():
+    for doc in ir_datasets.load("beir/scifact").docs_iter():
         doc_ids.append(doc.doc_id)
         docs.append(doc_text(doc))
-    splits = {}
-    for split in ("train", "test"):
-        dataset = ir_datasets.load(f"beir/scifact/{split}")
-        queries = {query.query_id: query.text for query in dataset.queries_iter()}
-        qrels: dict[str, dict[str, int]] = {}
-        for qrel in dataset.qrels_iter():
-            qrels.setdefault(qrel.query_id, {})[qrel.doc_id] = int(qrel.relevance)
-        splits[split] = {"queries": queries, "qrels": qrels}
-    return {"doc_ids": doc_ids, "docs": docs, **splits}
+    test = ir_datasets.load("beir/scifact/test")
+    qrels: dict[str, dict[str, int]] = {}
+    for qrel in test.qrels_iter():
+        qrels.setdefault(qrel.query_id, {})[qrel.doc_id] = int(qrel.relevance)
+    queries = {q.query_id: q.text for q in test.queries_iter() if q.query_id in qrels}
+    if args.eval_queries is not None:
+        queries = dict(list(queries.items())[: args.eval_queries])
+        qrels = {qid: qrels[qid] for qid in queries}
+    if args.eval_docs is not None:
+        relevant = {doc_id for judged in qrels.values() for doc_id in judged}
+        keep = [i for i, doc_id in enumerate(doc_ids) if doc_id in relevant or i < args.eval_docs]
+        doc_ids, docs = [doc_ids[i] for i in keep], [docs[i] for i in keep]
+    return {"doc_ids": doc_ids, "docs": docs, "queries": queries, "qrels": qrels}
 
 
-def bm25_triples(data: dict[str, Any], seed: int) -> list[tuple[str, str, str]]:
-    """(query id, relevant doc id, BM25 negative doc id) for every relevant pair of the train qrels."""
-    import bm25s
-
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(data["docs"], stopwords="en", show_progress=False), show_progress=False)
-    train = data["train"]
-    query_ids = [qid for qid in train["queries"] if qid in train["qrels"]]
-    tokens = bm25s.tokenize([train["queries"][qid] for qid in query_ids], stopwords="en", show_progress=False)
-    results, _ = retriever.retrieve(tokens, k=30, show_progress=False)
-    rng = random.Random(seed)
-    triples = []
-    for qid, ranked in zip(query_ids, results, strict=False):
-        relevant = train["qrels"][qid]
-        candidates = [data["doc_ids"][int(i)] for i in ranked[2:] if data["doc_ids"][int(i)] not in relevant]
-        for doc_id, relevance in relevant.items():
-            if relevance > 0:
-                triples.append((qid, doc_id, rng.choice(candidates)))
-    return triples
-
-
-def write_training_collection(
-    data: dict[str, Any], triples: list[tuple[str, str, str]], epochs: int, seed: int, directory: Path
-) -> str:
-    """A collection folder whose docpairs are ``epochs`` shuffled passes over the triples (the dataset streams)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / "docs.tsv").open("w") as file:
-        for doc_id, doc in zip(data["doc_ids"], data["docs"], strict=False):
-            file.write(f"{doc_id}\t{_clean(doc)}\n")
-    with (directory / "queries.tsv").open("w") as file:
-        for qid, query in data["train"]["queries"].items():
-            file.write(f"{qid}\t{_clean(query)}\n")
-    rng = random.Random(seed)
-    with (directory / "docpairs.tsv").open("w") as file:
-        for _ in range(epochs):
-            order = list(triples)
-            rng.shuffle(order)
-            for qid, positive, negative in order:
-                file.write(f"{qid}\t{positive}\t{negative}\n")
-    return str(directory)
-
-
-def _clean(text: str) -> str:
-    return " ".join(text.replace("\t", " ").split())
-
-
-def evaluate(module: Any, data: dict[str, Any], max_docs: int | None, batch_size: int = 64) -> float:
-    """nDCG@10 on beir/scifact/test by exact scoring of every test query against the whole corpus."""
+def ndcg10(run: dict[str, dict[str, float]], qrels: dict[str, dict[str, int]]) -> float:
+    """nDCG@10 of ``run`` (ir_measures)."""
     import ir_measures
+
+    measure = ir_measures.parse_measure("nDCG@10")
+    return float(ir_measures.calc_aggregate([measure], qrels, run)[measure])
+
+
+def dense_run(module: Any, data: dict[str, Any], batch_size: int = 64, depth: int = 100) -> dict[str, dict[str, float]]:
+    """Exact search of every test query against every document with a bi-encoder (top ``depth`` per query)."""
     import torch
 
     module.eval()
-    doc_ids, docs = data["doc_ids"], data["docs"]
-    if max_docs is not None:  # smoke runs only: the relevant documents plus the first max_docs others
-        relevant = {doc_id for judged in data["test"]["qrels"].values() for doc_id in judged}
-        keep = [i for i, doc_id in enumerate(doc_ids) if doc_id in relevant or i < max_docs]
-        doc_ids, docs = [doc_ids[i] for i in keep], [docs[i] for i in keep]
+    docs = data["docs"]
     order = sorted(range(len(docs)), key=lambda i: len(docs[i]))
-    embeddings: list[Any] = [None] * len(docs)
+    chunks: list[Any] = [None] * len(docs)
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             encoding = module.tokenize(docs=[docs[i] for i in chunk])["doc_encoding"]
             encoded = module.model.encode_doc(encoding)
             for position, index in enumerate(chunk):
-                embeddings[index] = encoded[position : position + 1]
-        doc_embedding = type(embeddings[0])(
-            torch.cat([e.embeddings for e in embeddings]), torch.cat([e.scoring_mask for e in embeddings])
+                chunks[index] = encoded[position : position + 1]
+        doc_embedding = type(chunks[0])(
+            torch.cat([e.embeddings for e in chunks]), torch.cat([e.scoring_mask for e in chunks])
         )
-        test = data["test"]
-        query_ids = [qid for qid in test["queries"] if qid in test["qrels"]]
+        query_ids = list(data["queries"])
         run: dict[str, dict[str, float]] = {}
         for start in range(0, len(query_ids), batch_size):
-            chunk_ids = query_ids[start : start + batch_size]
-            encoding = module.tokenize(queries=[test["queries"][qid] for qid in chunk_ids])["query_encoding"]
+            ids = query_ids[start : start + batch_size]
+            encoding = module.tokenize(queries=[data["queries"][qid] for qid in ids])["query_encoding"]
             scores = module.model.scoring_function.score_matrix(module.model.encode_query(encoding), doc_embedding)
-            top = scores.topk(min(100, scores.shape[1]), dim=1)
-            for row, qid in enumerate(chunk_ids):
-                run[qid] = {doc_ids[int(i)]: float(s) for s, i in zip(top.values[row], top.indices[row], strict=False)}
-    ndcg = ir_measures.parse_measure("nDCG@10")
-    return float(ir_measures.calc_aggregate([ndcg], test["qrels"], run)[ndcg])
+            top = scores.topk(min(depth, scores.shape[1]), dim=1)
+            for row, qid in enumerate(ids):
+                run[qid] = {
+                    data["doc_ids"][int(i)]: float(s) for s, i in zip(top.values[row], top.indices[row], strict=False)
+                }
+    return run
 
 
-def make_loss(scale: float) -> Any:
-    """In-batch cross entropy on ``scale * cosine``, as sentence-transformers' MultipleNegativesRankingLoss."""
-    from lightning_ir.loss import InBatchCrossEntropy
+def rerank_run(
+    module: Any, data: dict[str, Any], first_stage: dict[str, dict[str, float]], depth: int, batch_size: int = 4
+) -> dict[str, dict[str, float]]:
+    """The top ``depth`` documents of ``first_stage`` per test query, re-scored by ``module`` (``module.score``)."""
+    texts = dict(zip(data["doc_ids"], data["docs"], strict=False))
+    module.eval()
+    run: dict[str, dict[str, float]] = {}
+    query_ids = [qid for qid in data["queries"] if qid in first_stage]
+    for start in range(0, len(query_ids), batch_size):
+        ids = query_ids[start : start + batch_size]
+        tops = [sorted(first_stage[qid], key=first_stage[qid].__getitem__, reverse=True)[:depth] for qid in ids]
+        tops = [[doc_id for doc_id in top if doc_id in texts] for top in tops]
+        scores = module.score([data["queries"][qid] for qid in ids], [[texts[d] for d in top] for top in tops])
+        flat = scores.scores.float().tolist()
+        offset = 0
+        for qid, top in zip(ids, tops, strict=False):
+            run[qid] = dict(zip(top, flat[offset : offset + len(top)], strict=False))
+            offset += len(top)
+    return run
 
-    return InBatchCrossEntropy(pos_sampling_technique="first", neg_sampling_technique="all", temperature=1 / scale)
+
+def bm25_test_run(args: argparse.Namespace, data: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """BM25 top 100 for the test queries from the index the mining step built."""
+    from lightning_ir.retrieve.bm25 import BM25SearchConfig, BM25Searcher
+
+    searcher = BM25Searcher(args.work_dir / "bm25-index", BM25SearchConfig(k=100))
+    query_ids = list(data["queries"])
+    result = searcher.search([data["queries"][qid] for qid in query_ids])
+    return {
+        qid: {doc_id: float(score) for doc_id, score in zip(doc_ids, scores.tolist(), strict=False)}
+        for qid, doc_ids, scores in zip(query_ids, result.doc_ids, result.scores, strict=False)
+    }
 
 
-def train_lightning_ir(args: argparse.Namespace, collection: str, max_steps: int, model_dir: Path) -> tuple[Any, float]:
-    """Fine-tune with LightningIRTrainer; returns the module and the training samples/s after the warmup steps."""
+# ---------------------------------------------------------------------------------------------------------------------
+# Mining
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def mine(args: argparse.Namespace) -> dict[str, Any]:
+    """Mines the training tuples with BM25 (building the BM25 index of SciFact first)."""
+    from lightning_ir.experiment import BM25Stage, HardNegativeMiner
+    from lightning_ir.retrieve.bm25 import BM25SearchConfig
+
+    stage = BM25Stage(args.work_dir / "bm25-index", search_config=BM25SearchConfig(k=args.max_rank))
+    miner = HardNegativeMiner(
+        query_dataset="beir/scifact/train",
+        doc_dataset="beir/scifact",
+        output_dir=args.work_dir / "mined",
+        first_stage=stage,
+        num_negatives=args.num_negatives,
+        min_rank=args.min_rank,
+        max_rank=args.max_rank,
+        seed=args.seed,
+    )
+    result = miner.run()
+    print(f"mined {result.num_tuples} tuples of {result.num_queries} queries (skipped {result.skipped})", flush=True)
+    return {"tuples": result.num_tuples, "queries": result.num_queries, "skipped": result.skipped, **result.seconds}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Training recipes (each in its own process)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def build_module(recipe: str, args: argparse.Namespace) -> Any:
+    """The module of a recipe, with its loss, optimiser, scheduler and lengths."""
     import torch
-    from lightning import Callback, seed_everything
 
-    from lightning_ir import BiEncoderModule
+    from lightning_ir import BiEncoderModule, CrossEncoderConfig, CrossEncoderModule, LoraAdapterConfig
+    from lightning_ir.loss import InBatchCrossEntropy, LocalizedContrastiveEstimation
+
+    if recipe == "cross":
+        config = CrossEncoderConfig(query_length=args.query_length, doc_length=args.train_doc_length)
+        module: Any = CrossEncoderModule(MODEL, config=config, loss_functions=[LocalizedContrastiveEstimation()])
+        lr = args.cross_lr
+    else:
+        loss = InBatchCrossEntropy(
+            pos_sampling_technique="first", neg_sampling_technique="all", temperature=1 / args.scale
+        )
+        adapter = LoraAdapterConfig(r=args.lora_r, lora_alpha=2 * args.lora_r) if recipe == "lora" else None
+        module = BiEncoderModule(MODEL, loss_functions=[loss], adapter_config=adapter)
+        set_lengths(module, args.query_length, args.train_doc_length)
+        lr = args.lora_lr if recipe == "lora" else args.lr
+    module.set_optimizer(torch.optim.AdamW, lr=lr, weight_decay=0.01)
+    return module
+
+
+def set_lengths(module: Any, query_length: int, doc_length: int) -> None:
+    """Sets a bi-encoder's query and document lengths (the tokenizer reads them from the config)."""
+    module.config.query_length, module.config.doc_length = query_length, doc_length
+    module.tokenizer = type(module.tokenizer).from_pretrained(MODEL, config=module.config)
+
+
+class Budget:
+    """Training-time accounting: stops fitting after ``max_minutes`` of training, evaluation time excluded."""
+
+    def __init__(self, max_minutes: float) -> None:
+        self.limit = max_minutes * 60
+        self.trained = 0.0
+        self.mark: float | None = None
+
+    def resume(self) -> None:
+        """Training (re)starts now."""
+        self.mark = time.perf_counter()
+
+    def pause(self) -> None:
+        """Training pauses now (an evaluation follows)."""
+        if self.mark is not None:
+            self.trained += time.perf_counter() - self.mark
+            self.mark = None
+
+    def exceeded(self) -> bool:
+        """Whether the training time is used up."""
+        elapsed = self.trained + (time.perf_counter() - self.mark if self.mark is not None else 0.0)
+        return elapsed >= self.limit
+
+
+def make_callback(args: argparse.Namespace, budget: Budget, evaluate: Any) -> Any:
+    """A callback that keeps the budget, counts samples/s after the warmup steps and evaluates at epoch ends."""
+    from lightning import Callback
+
+    class RecipeCallback(Callback):
+        def __init__(self) -> None:
+            self.curve: list[dict[str, Any]] = []
+            self.samples = 0
+            self.timed = 0.0
+            self._last: float | None = None
+
+        def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+            budget.resume()
+
+        def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+            now = time.perf_counter()
+            if trainer.global_step > args.warmup_steps and self._last is not None:
+                self.samples += len(batch.queries)
+                self.timed += now - self._last  # step and data loading, since the previous step ended
+            self._last = now
+            if budget.exceeded():
+                trainer.should_stop = True
+
+        def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+            budget.pause()
+            if args.curve or trainer.should_stop or trainer.current_epoch + 1 >= trainer.max_epochs:
+                score = evaluate(pl_module)
+                self.curve.append({"epoch": trainer.current_epoch + 1, "steps": trainer.global_step, "ndcg@10": score})
+                print(
+                    f"epoch {trainer.current_epoch + 1}: nDCG@10 {score:.4f} ({trainer.global_step} steps, "
+                    f"{budget.trained / 60:.1f} min trained)",
+                    flush=True,
+                )
+                pl_module.train()
+            budget.resume()
+            self._last = None  # the first step of an epoch waits for the data loader to start: not timed
+
+    return RecipeCallback()
+
+
+def run_recipe(recipe: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Trains one recipe and evaluates it; runs in its own process (its peak RSS is the recipe's)."""
+    import math
+    import resource
+
+    from lightning import seed_everything
+
+    from lightning_ir.base.adapters import trainable_parameters
     from lightning_ir.data import LightningIRDataModule, TupleDataset
+    from lightning_ir.precision import describe_cpu
     from lightning_ir.schedulers import LinearLRSchedulerWithLinearWarmup
     from lightning_ir.trainer import LightningIRTrainer
 
-    class Timer(Callback):
-        def __init__(self) -> None:
-            self.start: float | None = None
-            self.samples = 0
-            self.end = 0.0
-
-        def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
-            if trainer.global_step == args.warmup_steps and self.start is None:
-                self.start = time.perf_counter()
-
-        def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
-            if self.start is not None:
-                self.samples += len(batch.queries)
-                self.end = time.perf_counter()
-
-        def samples_per_second(self) -> float:
-            return self.samples / (self.end - self.start) if self.start is not None and self.end > self.start else 0.0
-
     seed_everything(args.seed)
-    module = BiEncoderModule(MODEL, loss_functions=[make_loss(args.scale)])
-    module.config.query_length, module.config.doc_length = args.query_length, args.train_doc_length
-    module.tokenizer = type(module.tokenizer).from_pretrained(MODEL, config=module.config)
-    module.set_optimizer(torch.optim.AdamW, lr=args.lr, weight_decay=0.01)
+    data = load_scifact(args)
+    module = build_module(recipe, args)
+    mined = args.work_dir / "mined"
+    num_tuples = json.loads((mined / "training-tuples.json").read_text())["num_tuples"]
+    batch_size = args.cross_batch_size if recipe == "cross" else args.batch_size
+    negatives = args.cross_negatives if recipe == "cross" else args.train_negatives
+    max_steps = args.epochs * math.ceil(num_tuples / batch_size)
     module.set_lr_scheduler(LinearLRSchedulerWithLinearWarmup, num_warmup_steps=max(1, max_steps // 10))
-    data = LightningIRDataModule(train_dataset=TupleDataset(collection), train_batch_size=args.batch_size)
-    timer = Timer()
-    callbacks: list[Any] = [timer]
-    if args.max_minutes:
-        from lightning.pytorch.callbacks import Timer as TimeLimit
-
-        callbacks.append(TimeLimit(duration={"minutes": args.max_minutes}))
+    first_stage = load_json_run(args.work_dir / "bi.run") or bm25_test_run(args, data)
+    evaluate = recipe_evaluator(recipe, args, data, first_stage)
+    budget = Budget(args.max_minutes)
+    callback = make_callback(args, budget, evaluate)
+    dataset = TupleDataset(str(mined), num_docs=1 + negatives)
+    datamodule = LightningIRDataModule(train_dataset=dataset, train_batch_size=batch_size, num_workers=1)
     trainer = LightningIRTrainer(
         accelerator="cpu",
         devices=1,
+        max_epochs=args.epochs,
         max_steps=max_steps,
         logger=False,
         enable_checkpointing=False,
         enable_model_summary=False,
         enable_progress_bar=False,
-        callbacks=callbacks,
-        default_root_dir=str(model_dir),
+        callbacks=[callback],
+        default_root_dir=str(args.work_dir / f"{recipe}-logs"),
     )
-    trainer.fit(module, data)
-    module.save_pretrained(model_dir / "model")
-    module.config.doc_length = args.doc_length
-    module.tokenizer = type(module.tokenizer).from_pretrained(MODEL, config=module.config)
-    return module, timer.samples_per_second()
+    trainer.fit(module, datamodule)
+    if not callback.curve or callback.curve[-1]["steps"] != trainer.global_step:
+        callback.curve.append({"epoch": None, "steps": trainer.global_step, "ndcg@10": evaluate(module)})
+    trainable, total = trainable_parameters(module.model)
+    result = {
+        "ndcg@10": callback.curve[-1]["ndcg@10"],
+        "curve": callback.curve,
+        "steps": trainer.global_step,
+        "train_minutes": budget.trained / 60,
+        "samples_per_s": callback.samples / callback.timed if callback.timed else None,
+        "trainable_params": trainable,
+        "total_params": total,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cpu": describe_cpu(),
+        "first_stage": "bi" if (args.work_dir / "bi.run").exists() else "bm25",
+    }
+    if recipe != "cross":
+        save_json_run(args.work_dir / f"{recipe}.run", evaluate.last_run)
+    return result
 
 
-def sentence_transformers_throughput(
-    args: argparse.Namespace, data: dict[str, Any], triples: list[tuple[str, str, str]], output_dir: Path
-) -> float:
-    """Training samples/s of SentenceTransformerTrainer (MultipleNegativesRankingLoss) on the same triples."""
+def recipe_evaluator(recipe: str, args: argparse.Namespace, data: dict[str, Any], first_stage: Any) -> Any:
+    """``evaluate(module) -> nDCG@10`` of a recipe; the last run is kept in ``evaluate.last_run``."""
+
+    def evaluate(module: Any) -> float:
+        if recipe == "cross":
+            run = rerank_run(module, data, first_stage, args.rerank_depth)
+        else:
+            set_lengths(module, args.query_length, args.doc_length)
+            run = dense_run(module, data)
+            set_lengths(module, args.query_length, args.train_doc_length)
+        evaluate.last_run = run  # type: ignore[attr-defined]
+        return ndcg10(run, data["qrels"])
+
+    return evaluate
+
+
+def save_json_run(path: Path, run: dict[str, dict[str, float]]) -> None:
+    """Keeps a run (``{query_id: {doc_id: score}}``) as JSON."""
+    path.write_text(json.dumps(run))
+
+
+def load_json_run(path: Path) -> dict[str, dict[str, float]] | None:
+    """A run kept by :func:`save_json_run`, or None."""
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Throughput: Lightning IR and sentence-transformers, alternating
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def triples(args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    """(query text, positive text, first mined negative text) per tuple, in file order."""
+    from lightning_ir.data import TupleDataset
+
+    samples = TupleDataset(str(args.work_dir / "mined"), num_docs=2).iter_all()
+    return [(s.query, s.docs[0], s.docs[1]) for s in samples]
+
+
+def lightning_ir_round(args: argparse.Namespace, rows: list[tuple[str, str, str]]) -> tuple[int, float]:
+    """Samples and seconds of ``--throughput-steps`` Lightning IR steps after the warmup steps."""
+    import torch
+    from lightning import Callback
+
+    from lightning_ir import BiEncoderModule
+    from lightning_ir.data import LightningIRDataModule, TupleDataset
+    from lightning_ir.loss import InBatchCrossEntropy
+    from lightning_ir.trainer import LightningIRTrainer
+
+    timed = {"samples": 0, "start": 0.0, "end": 0.0}
+
+    class Timer(Callback):
+        def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+            if trainer.global_step == args.warmup_steps:
+                timed["start"] = time.perf_counter()
+            elif trainer.global_step > args.warmup_steps:
+                timed["samples"] += len(batch.queries)
+                timed["end"] = time.perf_counter()
+
+    loss = InBatchCrossEntropy(pos_sampling_technique="first", neg_sampling_technique="all", temperature=1 / args.scale)
+    module = BiEncoderModule(MODEL, loss_functions=[loss])
+    set_lengths(module, args.train_doc_length, args.train_doc_length)  # sentence-transformers: one max length
+    module.set_optimizer(torch.optim.AdamW, lr=args.lr, weight_decay=0.01)
+    steps = args.warmup_steps + args.throughput_steps
+    dataset = TupleDataset(str(args.work_dir / "mined"), num_docs=2)
+    datamodule = LightningIRDataModule(train_dataset=dataset, train_batch_size=args.batch_size, num_workers=1)
+    trainer = LightningIRTrainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        enable_progress_bar=False,
+        callbacks=[Timer()],
+        default_root_dir=str(args.work_dir / "throughput-logs"),
+    )
+    trainer.fit(module, datamodule)
+    return int(timed["samples"]), float(timed["end"] - timed["start"])
+
+
+def sentence_transformers_round(args: argparse.Namespace, rows: list[tuple[str, str, str]]) -> tuple[int, float]:
+    """Samples and seconds of ``--throughput-steps`` SentenceTransformerTrainer steps after the warmup steps."""
     from datasets import Dataset
     from sentence_transformers import (
         SentenceTransformer,
@@ -231,39 +488,26 @@ def sentence_transformers_throughput(
     from sentence_transformers.losses import MultipleNegativesRankingLoss
     from transformers import TrainerCallback
 
-    texts = dict(zip(data["doc_ids"], data["docs"], strict=False))
-    queries = data["train"]["queries"]
     steps = args.warmup_steps + args.throughput_steps
-    rows = (triples * (1 + steps * args.batch_size // max(1, len(triples))))[: steps * args.batch_size]
+    rows = rows[: steps * args.batch_size]
     dataset = Dataset.from_dict(
-        {
-            "anchor": [queries[q] for q, _, _ in rows],
-            "positive": [texts[p] for _, p, _ in rows],
-            "negative": [texts[n] for _, _, n in rows],
-        }
+        {"anchor": [r[0] for r in rows], "positive": [r[1] for r in rows], "negative": [r[2] for r in rows]}
     )
     model = SentenceTransformer(MODEL, device="cpu")
     model.max_seq_length = args.train_doc_length
-
-    warmup_steps = args.warmup_steps
+    timed = {"steps": 0, "start": 0.0, "end": 0.0}
+    warmup = args.warmup_steps
 
     class Timer(TrainerCallback):
-        start: float | None = None
-        end = 0.0
-        steps = 0
+        def on_step_end(self, train_args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if state.global_step == warmup:
+                timed["start"] = time.perf_counter()
+            elif state.global_step > warmup:
+                timed["steps"] += 1
+                timed["end"] = time.perf_counter()
 
-        def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            if state.global_step == warmup_steps and self.start is None:
-                self.start = time.perf_counter()
-
-        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            if self.start is not None:
-                self.steps += 1
-                self.end = time.perf_counter()
-
-    timer = Timer()
     training_args = SentenceTransformerTrainingArguments(
-        output_dir=str(output_dir),
+        output_dir=str(args.work_dir / "st"),
         per_device_train_batch_size=args.batch_size,
         max_steps=steps,
         learning_rate=args.lr,
@@ -280,80 +524,155 @@ def sentence_transformers_throughput(
         args=training_args,
         train_dataset=dataset,
         loss=MultipleNegativesRankingLoss(model, scale=args.scale),
-        callbacks=[timer],
+        callbacks=[Timer()],
     )
     trainer.train()
-    if timer.start is None or timer.end <= timer.start:
-        return 0.0
-    return timer.steps * args.batch_size / (timer.end - timer.start)
+    return int(timed["steps"]) * args.batch_size, float(timed["end"] - timed["start"])
+
+
+def run_throughput(args: argparse.Namespace) -> dict[str, Any]:
+    """Alternating rounds of both trainers; samples/s of each over all rounds and their ratio."""
+    from lightning_ir.precision import describe_cpu
+
+    rows = triples(args)
+    totals = {"lightning_ir": [0, 0.0], "sentence_transformers": [0, 0.0]}
+    rounds = {"lightning_ir": lightning_ir_round, "sentence_transformers": sentence_transformers_round}
+    for number in range(args.throughput_rounds):
+        order = list(rounds) if number % 2 == 0 else list(reversed(rounds))
+        for name in order:
+            samples, seconds = rounds[name](args, rows)
+            totals[name][0] += samples
+            totals[name][1] += seconds
+            print(f"throughput round {number + 1} {name}: {samples / seconds:.2f} samples/s", flush=True)
+    lir = totals["lightning_ir"][0] / totals["lightning_ir"][1]
+    st = totals["sentence_transformers"][0] / totals["sentence_transformers"][1]
+    return {
+        "lightning_ir_samples_per_s": lir,
+        "sentence_transformers_samples_per_s": st,
+        "ratio": lir / st,
+        "cpu": describe_cpu(),
+        "rounds": args.throughput_rounds,
+        "steps_per_round": args.throughput_steps,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Orchestration
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def settings_key(args: argparse.Namespace) -> str:
+    """A digest of the options that change results (a changed one starts the work directory over)."""
+    ignored = {"recipes", "zero_shot", "output", "fresh", "run_step", "work_dir", "throughput_rounds"}
+    settings = {key: str(value) for key, value in sorted(vars(args).items()) if key not in ignored}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def step(args: argparse.Namespace, name: str) -> dict[str, Any]:
+    """The result of a step run in its own process (kept in the work directory and reused)."""
+    path = args.work_dir / f"{name}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    command = [sys.executable, __file__, *sys.argv[1:], "--run-step", name]
+    subprocess.run(command, check=True)
+    return json.loads(path.read_text())
+
+
+def run_step(args: argparse.Namespace) -> None:
+    """Runs the step ``--run-step`` (a recipe or ``throughput``) in this process and writes its result."""
+    name = args.run_step
+    result = run_throughput(args) if name == "throughput" else run_recipe(name, args)
+    (args.work_dir / f"{name}.json").write_text(json.dumps(result, indent=2))
+
+
+def zero_shot(args: argparse.Namespace) -> dict[str, Any]:
+    """nDCG@10 of all-MiniLM-L6-v2 as it is and of BM25 (kept in the work directory)."""
+    path = args.work_dir / "zero-shot.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    from lightning_ir import BiEncoderModule
+
+    module = BiEncoderModule(MODEL)
+    set_lengths(module, args.query_length, args.doc_length)
+    data = load_scifact(args)
+    result = {
+        "ndcg@10": ndcg10(dense_run(module, data), data["qrels"]),
+        "bm25_ndcg@10": ndcg10(bm25_test_run(args, data), data["qrels"]),
+    }
+    path.write_text(json.dumps(result))
+    return result
+
+
+def prepare_work_dir(args: argparse.Namespace) -> None:
+    """Creates the work directory, or starts it over when ``--fresh`` or the settings changed."""
+    settings = args.work_dir / SETTINGS_FILE
+    key = settings_key(args)
+    if args.work_dir.exists() and (args.fresh or not settings.exists() or settings.read_text().strip() != key):
+        if not settings.exists() and any(args.work_dir.iterdir()):
+            raise SystemExit(f"{args.work_dir} exists and is not a work directory of this bench; choose another")
+        shutil.rmtree(args.work_dir)
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    settings.write_text(key + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Fine-tune with Lightning IR and sentence-transformers, evaluate both and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=2, help="passes over the training triples")
-    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (default: epochs)")
-    parser.add_argument("--max-minutes", type=float, default=20.0, help="training time limit for Lightning IR")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=3e-5)
-    parser.add_argument("--scale", type=float, default=20.0, help="factor on cosine scores in the in-batch loss")
-    parser.add_argument("--query-length", type=int, default=64)
-    parser.add_argument("--doc-length", type=int, default=256, help="document tokens at evaluation")
-    parser.add_argument("--train-doc-length", type=int, default=128, help="document tokens in training")
-    parser.add_argument("--warmup-steps", type=int, default=2, help="untimed steps before measuring samples/s")
-    parser.add_argument("--throughput-steps", type=int, default=5, help="timed steps of the sentence-transformers run")
-    parser.add_argument("--eval-docs", type=int, default=None, help="smoke runs: score only this many documents")
-    parser.add_argument("--zero-shot", action="store_true", help="also evaluate the model before fine-tuning")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--output", type=Path, default=None, help="write the results as JSON here")
-    args = parser.parse_args(argv)
+    """Mines, trains every recipe in its own process, measures throughput and writes the results."""
+    args = parse_args(argv)
+    prepare_environment()
+    if args.run_step is not None:
+        run_step(args)
+        return
+    from lightning_ir.precision import describe_cpu
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    prepare_ir_datasets_home()
-    sys.path.insert(0, str(REPO_ROOT))
     began = time.perf_counter()
-    data = load_scifact()
-    triples = bm25_triples(data, args.seed)
-    steps_per_epoch = len(triples) // args.batch_size
-    max_steps = args.max_steps or args.epochs * steps_per_epoch
-    results: dict[str, Any] = {"train_triples": len(triples), "batch_size": args.batch_size, "max_steps": max_steps}
-    exact = "exact, whole corpus" if args.eval_docs is None else f"SMOKE: {args.eval_docs}+relevant docs only"
+    prepare_work_dir(args)
+    results: dict[str, Any] = {"cpu_capability": describe_cpu(), "settings": {k: str(v) for k, v in vars(args).items()}}
+    mining_path = args.work_dir / "mining.json"
+    if not mining_path.exists():
+        mining_path.write_text(json.dumps(mine(args)))
+    results["mining"] = json.loads(mining_path.read_text())
+    if args.zero_shot:
+        results["zero_shot"] = zero_shot(args)
+    results["throughput"] = step(args, "throughput")
+    print(f"throughput ratio (Lightning IR / sentence-transformers): {results['throughput']['ratio']:.2f}", flush=True)
+    write_results(args, results, began, complete=False)
+    for recipe in [r for r in RECIPES if r in args.recipes]:
+        results[recipe] = step(args, recipe)
+        print(f"{recipe}: nDCG@10 {results[recipe]['ndcg@10']:.4f}", flush=True)
+        write_results(args, results, began, complete=False)
+    write_results(args, results, began, complete=True)
+    print(json.dumps({k: v for k, v in results.items() if k != "settings"}, indent=2))
 
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        if args.zero_shot:
-            from lightning_ir import BiEncoderModule
 
-            zero_shot = BiEncoderModule(MODEL)
-            zero_shot.config.query_length, zero_shot.config.doc_length = args.query_length, args.doc_length
-            zero_shot.tokenizer = type(zero_shot.tokenizer).from_pretrained(MODEL, config=zero_shot.config)
-            results["zero_shot_ndcg@10"] = evaluate(zero_shot, data, args.eval_docs)
-            print(f"zero-shot nDCG@10 ({exact}): {results['zero_shot_ndcg@10']:.4f}", flush=True)
-        collection = write_training_collection(data, triples, args.epochs + 1, args.seed, work / "collection")
-        train_start = time.perf_counter()
-        module, lir_throughput = train_lightning_ir(args, collection, max_steps, work)
-        results["train_minutes"] = (time.perf_counter() - train_start) / 60
-        results["steps_done"] = int(module.trainer.global_step)
-        results["lightning_ir_samples_per_s"] = lir_throughput
-        results["fine_tuned_ndcg@10"] = evaluate(module, data, args.eval_docs)
-        print(
-            f"fine-tuned nDCG@10 ({exact}): {results['fine_tuned_ndcg@10']:.4f} after "
-            f"{results['steps_done']} steps ({results['train_minutes']:.1f} min)",
-            flush=True,
-        )
-        st_throughput = sentence_transformers_throughput(args, data, triples, work / "st")
-        results["sentence_transformers_samples_per_s"] = st_throughput
-        results["throughput_ratio_lightning_ir_over_st"] = lir_throughput / st_throughput if st_throughput else None
+def write_results(args: argparse.Namespace, results: dict[str, Any], began: float, complete: bool) -> None:
+    """Writes the results so far (``complete`` false while recipes are still to run)."""
+    results.update(headline(results))
+    results["complete"] = complete
     results["total_minutes"] = (time.perf_counter() - began) / 60
-    print(
-        f"training samples/s: Lightning IR {lir_throughput:.2f}, sentence-transformers {st_throughput:.2f} "
-        f"(ratio {results['throughput_ratio_lightning_ir_over_st'] or float('nan'):.2f}), batch {args.batch_size}"
-    )
-    print(json.dumps(results, indent=2))
-    if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(results, indent=2))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def headline(results: dict[str, Any]) -> dict[str, Any]:
+    """The issue's headline keys from the detailed results."""
+    keys: dict[str, Any] = {"train_minutes": {}}
+    for recipe, key in (("bi", "bi_encoder"), ("lora", "lora"), ("cross", "cross_encoder")):
+        if recipe in results:
+            keys[f"{key}_ndcg@10"] = results[recipe]["ndcg@10"]
+            keys["train_minutes"][recipe] = results[recipe]["train_minutes"]
+    if "lora" in results:
+        keys["lora_trainable_params"] = results["lora"]["trainable_params"]
+    if "lora" in results and "bi" in results:
+        lora, full = results["lora"], results["bi"]
+        keys["lora_vs_full"] = {
+            "ndcg@10_difference": lora["ndcg@10"] - full["ndcg@10"],
+            "trainable_params": [lora["trainable_params"], full["trainable_params"]],
+            "samples_per_s": [lora["samples_per_s"], full["samples_per_s"]],
+            "peak_rss_mib": [lora["peak_rss_mib"], full["peak_rss_mib"]],
+        }
+    if "throughput" in results:
+        keys["samples_per_s_ratio_vs_st"] = results["throughput"]["ratio"]
+    return keys
 
 
 if __name__ == "__main__":

@@ -1,6 +1,13 @@
 """Lightning IR: fine-tune, index, search, re-rank and evaluate neural ranking models."""
 
-from .base import LightningIRConfig, LightningIRModel, LightningIRModule, LightningIROutput, LightningIRTokenizer
+from .base import (
+    LightningIRConfig,
+    LightningIRModel,
+    LightningIRModule,
+    LightningIROutput,
+    LightningIRTokenizer,
+    LoraAdapterConfig,
+)
 from .bi_encoder import (
     BiEncoderConfig,
     BiEncoderEmbedding,
@@ -48,8 +55,23 @@ from .loss import (
     RankNet,
     SupervisedMarginMSE,
 )
-from .models import ColConfig, ColModel, SpladeConfig, SpladeModel, register_builtin_models
+from .models import (
+    ColConfig,
+    ColModel,
+    SpladeConfig,
+    SpladeModel,
+    T5CrossEncoderConfig,
+    T5CrossEncoderModel,
+    T5CrossEncoderTokenizer,
+    XTRConfig,
+    XTRModel,
+    register_builtin_models,
+)
 from .retrieve import (
+    BM25IndexConfig,
+    BM25Indexer,
+    BM25SearchConfig,
+    BM25Searcher,
     FaissFlatIndexConfig,
     FaissFlatIndexer,
     FaissIVFIndexConfig,
@@ -63,6 +85,10 @@ from .retrieve import (
     SearchConfig,
     Searcher,
     SearchResult,
+    SeismicIndexConfig,
+    SeismicIndexer,
+    SeismicSearchConfig,
+    SeismicSearcher,
     SparseIndexConfig,
     SparseIndexer,
     SparseSearchConfig,
@@ -90,6 +116,10 @@ __all__ = [
     "ApproxMRR",
     "ApproxNDCG",
     "ApproxRankMSE",
+    "BM25IndexConfig",
+    "BM25Indexer",
+    "BM25SearchConfig",
+    "BM25Searcher",
     "BiEncoderConfig",
     "BiEncoderEmbedding",
     "BiEncoderModel",
@@ -138,6 +168,7 @@ __all__ = [
     "LightningIRTrainer",
     "LinearLRSchedulerWithLinearWarmup",
     "LocalizedContrastiveEstimation",
+    "LoraAdapterConfig",
     "QueryDataset",
     "QuerySample",
     "RankBatch",
@@ -152,6 +183,10 @@ __all__ = [
     "SearchConfig",
     "SearchResult",
     "Searcher",
+    "SeismicIndexConfig",
+    "SeismicIndexer",
+    "SeismicSearchConfig",
+    "SeismicSearcher",
     "SparseIndexConfig",
     "SparseIndexer",
     "SparseSearchConfig",
@@ -159,6 +194,9 @@ __all__ = [
     "SpladeConfig",
     "SpladeModel",
     "SupervisedMarginMSE",
+    "T5CrossEncoderConfig",
+    "T5CrossEncoderModel",
+    "T5CrossEncoderTokenizer",
     "TorchDenseIndexConfig",
     "TorchDenseIndexer",
     "TorchDenseSearchConfig",
@@ -166,4 +204,6 @@ __all__ = [
     "TrainBatch",
     "TupleDataset",
     "WarmupLRScheduler",
+    "XTRConfig",
+    "XTRModel",
 ]

@@ -15,6 +15,8 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from .atomic import OverwriteRefusedError, check_replaceable
 from .base.module import LightningIRModule
+from .commands import COMMANDS, run_command
+from .commands.parser import CommandLineError
 from .console import quiet_console
 from .data.datamodule import LightningIRDataModule
 from .data.validation import InputFileError
@@ -152,6 +154,7 @@ def _is_empty_yaml(path: str) -> bool:
 
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
+    CommandLineError,
     InputFileError,
     NotADirectoryError,
     OverwriteRefusedError,
@@ -165,16 +168,22 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 def main(args: list[str] | None = None) -> None:
     """Entry point of the ``lightning-ir`` console script.
 
-    Harmless third-party messages are left out (see :mod:`lightning_ir.console`). Errors in the input (an output
+    The subcommands of :data:`~lightning_ir.commands.COMMANDS` (``fuse``, ``evaluate``, ...) run without a trainer;
+    every other subcommand is LightningCLI's. Harmless third-party messages are left out (see
+    :mod:`lightning_ir.console`). Errors in the input (an output
     path that must not be replaced, a missing or corrupt file or index, an index built with other weights) are
     printed as one ``lightning-ir: error: ...`` line and exit with status 1.
 
     Args:
         args: Command-line arguments (``sys.argv[1:]`` when None).
     """
+    arguments = sys.argv[1:] if args is None else args
     try:
         with quiet_console():
-            LightningIRCLI(args=args)
+            if arguments and arguments[0] in COMMANDS:
+                run_command(arguments[0], arguments[1:])
+            else:
+                LightningIRCLI(args=args)
     except Exception as error:
         cause = input_error(error)
         if cause is None:

@@ -5,23 +5,24 @@ It also writes Hugging Face checkpoints.
 
 from __future__ import annotations
 
-import json
+import os
 import time
 from pathlib import Path
 from typing import Any, cast
 
 from lightning import Callback, LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.accelerators import CUDAAccelerator
 from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar
+from lightning.pytorch.plugins.precision import MixedPrecision, Precision
 from lightning.pytorch.utilities.types import EVAL_DATALOADERS
-from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
-from .atomic import atomic_directory
-from .base.config import LightningIRConfig
 from .base.evaluation import InferenceSummary
 from .base.module import LightningIRModule
+from .base.saving import save_model_folder
 from .callbacks import IndexCallback, RankCallback
 from .callbacks.progress_bar import LightningIRProgressBar
 from .console import quiet_console
+from .precision import describe_device, inference_precision
 from .stages import STAGES, Stage, owning_stage
 
 HUGGINGFACE_CHECKPOINT_DIR = "huggingface_checkpoint"
@@ -46,15 +47,34 @@ class LightningIRTrainer(Trainer):
     one with default settings. ``search`` and ``re_rank`` print a table of the module's ``evaluation_metrics`` per
     dataset (for datasets with qrels) with the time taken, and return the metrics.
 
+    Unless a ``precision`` is given (argument, ``PL_TRAINER_PRECISION`` or a precision plugin), ``index``, ``search``
+    and ``re_rank`` pick one for the hardware (see :func:`lightning_ir.precision.inference_precision`): ``bf16-mixed``
+    on GPUs and on CPUs with AVX512-BF16 or AMX, ``32-true`` on other CPUs (e.g. AVX2); with ``verbose`` the choice is
+    printed when the stage starts. Scores and similarities are computed in float32 either way. ``fit`` makes the same
+    choice for training (a ``GradScaler`` comes with ``16-mixed``) and prints it.
+
     Example:
         >>> trainer = LightningIRTrainer(max_steps=100)  # doctest: +SKIP
         >>> trainer.fit(module, datamodule)  # doctest: +SKIP
         >>> trainer = LightningIRTrainer(callbacks=[IndexCallback("index", TorchDenseIndexConfig())])  # doctest: +SKIP
         >>> trainer.index(module, LightningIRDataModule(inference_datasets=[DocDataset("beir/scifact")],
         ...     inference_batch_size=64))  # doctest: +SKIP
+
+    Attributes:
+        precision_given: Whether the user chose the precision (else inference stages choose it for the hardware).
     """
 
     callbacks: list[Callback]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        plugins = kwargs.get("plugins")
+        plugin_list = plugins if isinstance(plugins, list | tuple) else [plugins]
+        self.precision_given = (
+            kwargs.get("precision") is not None
+            or bool(os.environ.get("PL_TRAINER_PRECISION"))
+            or any(isinstance(plugin, Precision) for plugin in plugin_list)
+        )
+        super().__init__(*args, **kwargs)
 
     def save_checkpoint(
         self, filepath: str | Path, weights_only: bool | None = None, storage_options: Any | None = None
@@ -72,6 +92,23 @@ class LightningIRTrainer(Trainer):
         if self.is_global_zero and isinstance(module, LightningIRModule):
             save_huggingface_checkpoint(module, directory)
         self.strategy.barrier("LightningIRTrainer.save_checkpoint")
+
+    def fit(
+        self,
+        model: LightningModule,
+        train_dataloaders: Any = None,
+        val_dataloaders: Any = None,
+        datamodule: LightningDataModule | None = None,
+        ckpt_path: str | Path | None = None,
+        weights_only: bool | None = None,
+    ) -> None:
+        """Fine-tune ``model`` (Lightning's ``fit``) in the precision given, else the hardware's choice (printed)."""
+        original_precision = self.strategy.precision_plugin
+        self.strategy.precision_plugin = self._inference_precision_plugin("fit", verbose=True)
+        try:
+            super().fit(model, train_dataloaders, val_dataloaders, datamodule, ckpt_path, weights_only)
+        finally:
+            self.strategy.precision_plugin = original_precision
 
     def huggingface_checkpoint_dir(self, checkpoint_path: str | Path) -> Path:
         """Where the Hugging Face copy of the checkpoint at ``checkpoint_path`` goes.
@@ -111,7 +148,7 @@ class LightningIRTrainer(Trainer):
         Raises:
             ValueError: No ``IndexCallback`` among the trainer's callbacks, or no documents were indexed.
         """
-        stage_callbacks = self._run_inference_stage("index", model, dataloaders, ckpt_path, datamodule)
+        stage_callbacks = self._run_inference_stage("index", model, dataloaders, ckpt_path, datamodule, verbose)
         callbacks = cast(list[IndexCallback], stage_callbacks)
         for callback in callbacks:
             if callback.num_docs == 0:
@@ -192,7 +229,8 @@ class LightningIRTrainer(Trainer):
     ) -> list[dict[str, float]]:
         """Run ``search`` or ``re_rank`` and report the module's summaries."""
         start = time.perf_counter()
-        writers = cast(list[RankCallback], self._run_inference_stage(stage, model, dataloaders, ckpt_path, datamodule))
+        callbacks = self._run_inference_stage(stage, model, dataloaders, ckpt_path, datamodule, verbose)
+        writers = cast(list[RankCallback], callbacks)
         module = cast(LightningIRModule, model if model is not None else self.lightning_module)
         summaries = list(module.inference_summaries)
         empty = [summary.dataset for summary in summaries if summary.num_queries == 0]
@@ -215,12 +253,13 @@ class LightningIRTrainer(Trainer):
         dataloaders: Any,
         ckpt_path: str | None,
         datamodule: LightningDataModule | None,
+        verbose: bool = False,
     ) -> list[Callback]:
         """Run the test loop as the stage ``name`` of :data:`~lightning_ir.stages.STAGES` and return its callbacks.
 
         For the duration of the stage, the callbacks other stages own sit out, the stage's default callback is added
-        when the trainer has none of its own, a plain progress bar becomes the stage's labelled one, and batches of
-        the wrong kind are refused.
+        when the trainer has none of its own, a plain progress bar becomes the stage's labelled one, batches of
+        the wrong kind are refused, and the precision is the hardware's choice unless the user gave one.
         """
         stage = STAGES[name]
         module = model if model is not None else self.lightning_module
@@ -235,12 +274,29 @@ class LightningIRTrainer(Trainer):
             own = [default]
         kept = [_stage_progress_bar(c, stage) for c in original if owning_stage(c) is None]
         self.callbacks = [*kept, *own, _StageCheck(stage)]
+        original_precision = self.strategy.precision_plugin
+        self.strategy.precision_plugin = self._inference_precision_plugin(name, verbose)
         try:
             with quiet_console():
                 self.test(module, dataloaders, ckpt_path=ckpt_path, verbose=False, datamodule=datamodule)
         finally:
             self.callbacks = original
+            self.strategy.precision_plugin = original_precision
         return own
+
+    def _inference_precision_plugin(self, stage: str, verbose: bool) -> Precision:
+        """The precision plugin of a stage, fit too: the user's, else the hardware's choice (printed if verbose)."""
+        device_type = "cuda" if isinstance(self.accelerator, CUDAAccelerator) else "cpu"
+        if self.precision_given:
+            plugin = self.strategy.precision_plugin
+            reason = "as given"
+        else:
+            precision = inference_precision(device_type)
+            plugin = MixedPrecision(precision, device_type) if precision != "32-true" else Precision()
+            reason = f"chosen for {describe_device(device_type)}; pass precision=... to choose"
+        if verbose and self.is_global_zero:
+            print(f"{stage}: {plugin.precision} precision ({reason})")
+        return plugin
 
 
 def _stage_progress_bar(callback: Callback, stage: Stage) -> Callback:
@@ -305,34 +361,12 @@ def _format_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def save_huggingface_checkpoint(module: LightningIRModule, directory: str | Path) -> Path:
-    """Write ``module``'s model and tokenizer in Hugging Face format to ``directory``, replacing it atomically.
+    """Write ``module``'s model, tokenizer and model card in Hugging Face format to ``directory``, atomically.
 
-    The files go to a temporary sibling folder first, which is then renamed to ``directory`` (a previous folder is
-    moved aside and deleted only after the new one is in place). Only a Lightning IR model folder (or an empty
-    folder) is replaced.
-
-    Args:
-        module: The module to save.
-        directory: The target folder.
-
-    Returns:
-        ``directory``.
+    Only a Lightning IR model folder (or an empty folder) is replaced (see
+    :func:`~lightning_ir.base.saving.save_model_folder`).
 
     Raises:
         OverwriteRefusedError: ``directory`` exists and is not a Lightning IR model folder.
     """
-    with atomic_directory(directory, is_lightning_ir_model_dir, "Hugging Face checkpoint") as staging:
-        module.save_pretrained(staging)
-    return Path(directory)
-
-
-def is_lightning_ir_model_dir(path: Path) -> bool:
-    """Whether ``path`` holds a model saved by Lightning IR (its ``config.json`` has a Lightning IR model type)."""
-    try:
-        data = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    model_type = data.get("model_type") if isinstance(data, dict) else None
-    if not isinstance(model_type, str) or model_type not in CONFIG_MAPPING:
-        return False
-    return issubclass(CONFIG_MAPPING[model_type], LightningIRConfig)
+    return save_model_folder(module, directory, "Hugging Face checkpoint")

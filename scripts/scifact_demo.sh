@@ -4,7 +4,8 @@
 #
 #   bash scripts/setup.sh && bash scripts/scifact_demo.sh
 #
-# Writes indexes/beir-scifact/all-MiniLM-L6-v2 (the index) and runs/all-MiniLM-L6-v2/beir__scifact__test.run.
+# Writes indexes/beir-scifact/all-MiniLM-L6-v2 (the index), runs/all-MiniLM-L6-v2/beir__scifact__test.run (the run)
+# and runs/all-MiniLM-L6-v2/report/ (report.md, report.csv and PNG plots of nDCG@k and R@k by cut-off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +37,4 @@ lightning-ir search --config configs/search-scifact.yaml "$@"
 end=$(date +%s)
 echo "== SciFact demo: index $((indexed - start)) s, search $((end - indexed)) s, total $((end - start)) s" \
   "(wall clock, model loading included)"
+echo "== report: runs/all-MiniLM-L6-v2/report/report.md, plots:" runs/all-MiniLM-L6-v2/report/*.png

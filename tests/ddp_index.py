@@ -2,7 +2,8 @@
 
 DDP runs 2 CPU processes with gloo.
 
-Usage: ``python tests/ddp_index.py <backbone dir> <collection dir> <output dir>``. Lightning's DDP launcher runs
+Usage: ``python tests/ddp_index.py <backbone dir> <collection dir> <output dir> [unseeded]`` (``unseeded``: each
+process re-initialises the fresh projection with its own seed). Lightning's DDP launcher runs
 this script again for rank 1. Writes ``<output dir>/index`` (the index), ``<output dir>/runs/collection.run`` and
 ``rank<r>.json`` with what each process encoded and the metrics it got back.
 """
@@ -10,8 +11,11 @@ this script again for rank 1. Writes ``<output dir>/index`` (the index), ``<outp
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
+
+import torch
 
 from lightning_ir import BiEncoderModule
 from lightning_ir.callbacks import IndexCallback, SearchCallback
@@ -23,6 +27,9 @@ from lightning_ir.trainer import LightningIRTrainer
 def main(backbone: str, collection: str, output_dir: str) -> None:
     output = Path(output_dir)
     module = BiEncoderModule(backbone, evaluation_metrics=["nDCG@10"])
+    if len(sys.argv) > 4:  # each process initialises the fresh projection differently (no common seed)
+        torch.manual_seed(1000 + int(os.environ.get("LOCAL_RANK", "0")))
+        module.model.projection.reset_parameters()
     index = IndexCallback(output / "index", TorchDenseIndexConfig())
     search = SearchCallback(output / "index", TorchDenseSearchConfig(k=4), save_dir=output / "runs")
     trainer = LightningIRTrainer(
@@ -44,6 +51,7 @@ def main(backbone: str, collection: str, output_dir: str) -> None:
         "encoded": index.num_docs_per_dataloader.get(0, 0),
         "num_docs": index.num_docs,
         "metrics": metrics,
+        "projection_sum": float(module.model.projection.weight.double().sum()),
     }
     (output / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))
 

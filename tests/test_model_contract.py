@@ -26,9 +26,21 @@ def _module(config_class: type, backbone: Path) -> LightningIRModule:
     return BiEncoderModule(str(backbone), config=config)
 
 
+T5_MODEL_TYPES = {"t5-cross-encoder"}
+"""Model types built on a tiny T5 (with a T5 tokenizer) instead of the tiny BERT."""
+
+
+@pytest.fixture(scope="session")
+def tiny_t5_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.models.test_t5 import save_tiny_t5
+
+    return save_tiny_t5(tmp_path_factory.mktemp("tiny-t5") / "t5")
+
+
 @pytest.fixture(params=[entry[0] for entry in BUILTIN_MODELS], ids=lambda c: c.model_type)
 def module(request: pytest.FixtureRequest, tiny_bert_dir: Path) -> LightningIRModule:
-    return _module(request.param, tiny_bert_dir)
+    t5 = request.param.model_type in T5_MODEL_TYPES
+    return _module(request.param, request.getfixturevalue("tiny_t5_dir") if t5 else tiny_bert_dir)
 
 
 def test_scores_have_one_value_per_document(module: LightningIRModule) -> None:

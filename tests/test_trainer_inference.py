@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 from lightning import Callback
@@ -75,6 +74,7 @@ def test_ddp_index_holds_every_document_once(tmp_path: Path, tiny_bert_dir: Path
         str(model_dir),
         str(collection),
         str(tmp_path),
+        "unseeded",  # each process re-initialises the projection with its own seed: rank 0's weights must win
     ]
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -83,7 +83,10 @@ def test_ddp_index_holds_every_document_once(tmp_path: Path, tiny_bert_dir: Path
     assert [record["world_size"] for record in ranks] == [2, 2]
     assert [record["encoded"] for record in ranks] == [8, 8]  # each process encoded its half
     assert [record["num_docs"] for record in ranks] == [16, 16]
-    doc_ids = (tmp_path / "index" / "doc_ids.txt").read_text().split()
+    assert ranks[0]["projection_sum"] == ranks[1]["projection_sum"]
+    index = TorchDenseSearchConfig().searcher_class(tmp_path / "index", TorchDenseSearchConfig(), None)
+    assert len(read_metadata(tmp_path / "index").shards) == 2  # each process streamed its own shard
+    doc_ids = index.doc_ids  # the shards in rank order, searched as one index
     expected_ids = [line.split("\t")[0] for line in (collection / "docs.tsv").read_text().splitlines()]
     assert sorted(doc_ids) == sorted(expected_ids)
     assert len(doc_ids) == len(set(doc_ids))
@@ -92,11 +95,13 @@ def test_ddp_index_holds_every_document_once(tmp_path: Path, tiny_bert_dir: Path
 
     # the embeddings are those a single process computes
     module = BiEncoderModule(str(model_dir))
+    torch.manual_seed(1000)  # rank 0's projection
+    module.model.projection.reset_parameters()
     docs = dict(line.split("\t", 1) for line in (collection / "docs.tsv").read_text().splitlines())
     with torch.no_grad():
         encoding = module.tokenize(docs=[docs[doc_id] for doc_id in doc_ids])["doc_encoding"]
         expected = module.model.encode_doc(encoding).embeddings[:, 0]
-    stored = torch.from_numpy(np.load(tmp_path / "index" / "embeddings.npy"))
+    stored = index.stored_vectors()
     torch.testing.assert_close(stored, expected, atol=1e-5, rtol=1e-4)
 
     # search under DDP: every query once in the run, and both processes got the metrics over all queries

@@ -19,21 +19,32 @@ def _init_kwargs(model_class: type[PreTrainedModel]) -> dict[str, Any]:
     return {"add_pooling_layer": False} if "add_pooling_layer" in parameters else {}
 
 
-def check_encoder_only(config: PretrainedConfig, owner: str = "lightning_ir") -> None:
+ENCODER_DECODER_HINT = (
+    "T5 re-rankers (monoT5, RankT5) load as cross-encoders with T5CrossEncoderConfig: "
+    "CrossEncoderModule(path, config=T5CrossEncoderConfig())"
+)
+"""Where an encoder-decoder checkpoint given to a bi-encoder or plain cross-encoder belongs (error messages)."""
+
+
+def check_encoder_only(config: PretrainedConfig, owner: str | type = "lightning_ir") -> None:
     """Refuse an encoder-decoder backbone (T5, BART, ...): bi- and cross-encoders need an encoder-only one.
 
     Args:
         config: The backbone's config.
-        owner: Who builds the model (starts the message).
+        owner: Who builds the model (starts the message): a name, or the model class. A class whose
+            ``accepts_encoder_decoder_backbone`` is True (the T5 cross-encoder) passes.
 
     Raises:
         ValueError: Naming the backbone's model type.
     """
+    if isinstance(owner, type) and getattr(owner, "accepts_encoder_decoder_backbone", False):
+        return
     if getattr(config, "is_encoder_decoder", False):
+        name = owner if isinstance(owner, str) else owner.__name__
         raise ValueError(
-            f"{owner}: the backbone's model type {config.model_type!r} is an encoder-decoder model; bi-encoders "
-            "and cross-encoders need an encoder-only backbone (BERT, ELECTRA, RoBERTa, DistilBERT, ModernBERT, ...). "
-            "Re-rankers on encoder-decoder models (monoT5) are not supported yet"
+            f"{name}: the backbone's model type {config.model_type!r} is an encoder-decoder model; bi-encoders "
+            f"and cross-encoders need an encoder-only backbone (BERT, ELECTRA, RoBERTa, DistilBERT, ModernBERT, ...). "
+            f"{ENCODER_DECODER_HINT}"
         )
 
 
@@ -76,7 +87,9 @@ class MLMHead(torch.nn.Module):
 
     Works for any architecture with an ``AutoModelForMaskedLM`` class: the masked-LM model is kept whole except that
     its encoder is replaced by a pass-through, so its own head code maps hidden states ``(batch, seq, hidden)`` to
-    vocabulary logits ``(batch, seq, vocab)``. The output embedding is an untied copy of the input embedding.
+    vocabulary logits ``(batch, seq, vocab)``. The output embedding is an untied copy of the input embedding, and a
+    parameter the head shares between two places (BERT's decoder bias) is untied too, so that saving the model stores
+    each one and loading the save restores the head as it was.
     """
 
     def __init__(self, masked_lm: PreTrainedModel) -> None:
@@ -85,6 +98,12 @@ class MLMHead(torch.nn.Module):
         output_embeddings = masked_lm.get_output_embeddings()
         if output_embeddings is not None:
             output_embeddings.weight = torch.nn.Parameter(output_embeddings.weight.detach().clone())
+        seen: set[int] = set()
+        for module in masked_lm.modules():
+            for name, parameter in list(module.named_parameters(recurse=False)):
+                if id(parameter) in seen:
+                    setattr(module, name, torch.nn.Parameter(parameter.detach().clone()))
+                seen.add(id(parameter))
         self.masked_lm = masked_lm
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:

@@ -21,14 +21,26 @@ class EvaluationRecord:
     qrels: dict[str, dict[str, int]] = field(default_factory=dict)
     loss_sum: float = 0.0
     loss_count: int = 0
+    positions: dict[str, int] = field(default_factory=dict)
 
-    def add_rankings(self, rankings: Sequence[Ranking], qrels: Sequence[Mapping[str, Any]] | None = None) -> None:
-        """Adds a batch's rankings (a query seen again gets its documents added) and the qrels of its queries."""
+    def add_rankings(
+        self,
+        rankings: Sequence[Ranking],
+        qrels: Sequence[Mapping[str, Any]] | None = None,
+        positions: Sequence[int] | None = None,
+    ) -> None:
+        """Adds a batch's rankings (a query seen again gets its documents added) and the qrels of its queries.
+
+        ``positions`` (one per ranking) are the queries' positions in their dataset, which :meth:`in_dataset_order`
+        restores.
+        """
         for ranking in rankings:
             scores = ranking.scores.detach().float().cpu().tolist()
             self.run.setdefault(ranking.query_id, {}).update(zip(ranking.doc_ids, scores, strict=True))
         for qrel in qrels or []:
             self.qrels.setdefault(str(qrel["query_id"]), {})[str(qrel["doc_id"])] = int(qrel["relevance"])
+        for ranking, position in zip(rankings, positions or (), strict=False):
+            self.positions[ranking.query_id] = min(position, self.positions.get(ranking.query_id, position))
 
     def merge(self, other: EvaluationRecord) -> None:
         """Adds another record's rankings, qrels and losses to this one (e.g. one gathered from another process)."""
@@ -38,6 +50,14 @@ class EvaluationRecord:
             self.qrels.setdefault(query_id, {}).update(judgements)
         self.loss_sum += other.loss_sum
         self.loss_count += other.loss_count
+        for query_id, position in other.positions.items():
+            self.positions[query_id] = min(position, self.positions.get(query_id, position))
+
+    def in_dataset_order(self) -> dict[str, dict[str, float]]:
+        """The run with its queries in dataset order when every query's position is known, else as added."""
+        if not self.positions or any(query_id not in self.positions for query_id in self.run):
+            return self.run
+        return {query_id: self.run[query_id] for query_id in sorted(self.run, key=self.positions.__getitem__)}
 
     def evaluate(self, metrics: Sequence[str], dataset_name: str) -> dict[str, float]:
         """Every metric over the whole set (ir_measures' aggregate over queries), and the mean loss per query."""
@@ -79,6 +99,7 @@ class InferenceSummary:
         seconds: Wall-clock time spent on the dataset (this process).
         metrics: ``evaluation_metrics`` over all queries, when the dataset has qrels.
         run: The rankings of all processes, ``{query_id: {doc_id: score}}`` (what run files are written from).
+        qrels: The judgements of the ranked queries, ``{query_id: {doc_id: relevance}}`` (empty without qrels).
     """
 
     dataset: str
@@ -86,6 +107,7 @@ class InferenceSummary:
     seconds: float
     metrics: dict[str, float]
     run: dict[str, dict[str, float]] = field(default_factory=dict)
+    qrels: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class InferenceRecords:
@@ -96,28 +118,40 @@ class InferenceRecords:
     """
 
     def __init__(self) -> None:
-        self._records: dict[int, EvaluationRecord] = {}
+        self._pending: dict[int, list[tuple[Sequence[Ranking], Any, Sequence[int] | None]]] = {}
         self._times: dict[int, float] = {}
         self._clock = time.perf_counter()
 
-    def add(self, dataloader_idx: int, rankings: Sequence[Ranking] | None, qrels: Any = None) -> None:
-        """Keeps a batch's rankings and qrels (nothing but the time for batches without rankings)."""
+    def add(
+        self, dataloader_idx: int, rankings: Sequence[Ranking] | None, qrels: Any = None, positions: Any = None
+    ) -> None:
+        """Keeps a batch's rankings, qrels and query positions (nothing but the time for batches without rankings).
+
+        The scores stay where they are (e.g. on the GPU) until :meth:`summarise`, so no step waits for the device.
+        """
         if rankings is not None:
-            self._records.setdefault(dataloader_idx, EvaluationRecord()).add_rankings(rankings, qrels)
+            self._pending.setdefault(dataloader_idx, []).append((rankings, qrels, positions))
         self._times[dataloader_idx] = time.perf_counter()
 
     def summarise(self, names: Mapping[int, str], metrics: Sequence[str]) -> list[InferenceSummary]:
-        """One summary per dataloader: the gathered run, its size, the time, and ``metrics`` when it has qrels."""
+        """One summary per dataloader: the gathered run, its size, the time, and ``metrics`` when it has qrels.
+
+        The run lists its queries in dataset order when the batches carried positions (length-bucketed batches).
+        """
         summaries = []
         previous = self._clock
         for dataloader_idx in range(len(names)):
-            record = gather_record(self._records.get(dataloader_idx, EvaluationRecord()))
+            record = EvaluationRecord()
+            for rankings, qrels, positions in self._pending.get(dataloader_idx, []):
+                record.add_rankings(rankings, qrels, positions)
+            record = gather_record(record)
             end = self._times.get(dataloader_idx, previous)
             values: dict[str, float] = {}
             if metrics and record.run and any(record.qrels.values()):
                 values = record.evaluate(metrics, names[dataloader_idx])
+            run = record.in_dataset_order()
             summaries.append(
-                InferenceSummary(names[dataloader_idx], len(record.run), end - previous, values, record.run)
+                InferenceSummary(names[dataloader_idx], len(run), end - previous, values, run, record.qrels)
             )
             previous = end
         return summaries

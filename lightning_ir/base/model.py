@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
@@ -14,8 +15,10 @@ from transformers.models.auto.modeling_auto import MODEL_MAPPING
 
 from ..options import PoolingStrategy, SparsificationStrategy
 from ..validation import check_option
-from .backbone import build_backbone, check_encoder_only, load_backbone
+from .adapters import ADAPTER_DIR, load_adapter
+from .backbone import ENCODER_DECODER_HINT, build_backbone, check_encoder_only, load_backbone
 from .config import LightningIRConfig
+from .layouts import CheckpointFiles, ModelKind, describe_layouts, detect_layout
 from .loading import WEIGHT_FILES, check_model_path, naming_damaged_files
 from .outputs import LightningIROutput
 from .sizes import fit_lengths_to_backbone
@@ -38,10 +41,13 @@ class LightningIRModel(PreTrainedModel):
 
     Attributes:
         output_class: The class of the model's output (subclasses set their own).
+        checkpoint_kind: The kind of published checkpoints :meth:`from_pretrained` recognises by their files (see
+            :mod:`lightning_ir.base.layouts`); None: none.
     """
 
     config_class: type[LightningIRConfig] = LightningIRConfig  # type: ignore[assignment]
     output_class: ClassVar[type[LightningIROutput]] = LightningIROutput
+    checkpoint_kind: ClassVar[ModelKind | None] = None
     base_model_prefix = "backbone"
     config: LightningIRConfig
 
@@ -51,7 +57,7 @@ class LightningIRModel(PreTrainedModel):
                 f"{type(self).__name__}: the config has no backbone; load the model with "
                 "from_pretrained('<backbone name or path>', config=...) or set config.backbone_config"
             )
-        check_encoder_only(config.backbone_config, type(self).__name__)
+        check_encoder_only(config.backbone_config, type(self))
         super().__init__(config, *args, **kwargs)
         self.backbone = self._build_backbone()
         self.config.backbone_config = self.backbone.config
@@ -95,12 +101,17 @@ class LightningIRModel(PreTrainedModel):
     def _sparsification(
         self, embeddings: torch.Tensor, sparsification_strategy: SparsificationStrategy | None = None
     ) -> torch.Tensor:
-        """Make embeddings non-negative: ``relu`` or ``relu_log`` (``log(1 + relu(x))``); None leaves them."""
+        """Make embeddings non-negative: ``relu``, ``relu_log`` or ``relu_log_log``; None leaves them.
+
+        ``relu_log`` is ``log(1 + relu(x))``, ``relu_log_log`` is ``log(1 + log(1 + relu(x)))``.
+        """
         check_option(type(self).__name__, "sparsification", sparsification_strategy, SparsificationStrategy | None)
         if sparsification_strategy is None:
             return embeddings
         embeddings = torch.relu(embeddings)
-        if sparsification_strategy == "relu_log":
+        if sparsification_strategy in ("relu_log", "relu_log_log"):
+            embeddings = torch.log1p(embeddings)
+        if sparsification_strategy == "relu_log_log":
             embeddings = torch.log1p(embeddings)
         return embeddings
 
@@ -144,6 +155,36 @@ class LightningIRModel(PreTrainedModel):
         return registered
 
     @classmethod
+    def _detected_config(cls, path: str, hub_kwargs: Mapping[str, Any]) -> LightningIRConfig | None:
+        """The config of the published family whose files ``path`` has (see :mod:`lightning_ir.base.layouts`).
+
+        None for a saved Lightning IR model, a plain backbone, or a model class that detects nothing
+        (:attr:`checkpoint_kind` None).
+        """
+        if cls.checkpoint_kind is None:
+            return None
+        files = CheckpointFiles(path, hub_kwargs)
+        if "backbone_config" in files.config:
+            return None
+        detected = detect_layout(files, cls.checkpoint_kind)
+        if detected is None:
+            if files.modules or files.config.get("is_encoder_decoder"):
+                what = (
+                    f"modules {files.module_types}"
+                    if files.modules
+                    else f"an encoder-decoder model of type {files.config.get('model_type')!r}"
+                )
+                raise ValueError(
+                    f"{cls.__name__}.from_pretrained: {path!r} ({what}) is not a {cls.checkpoint_kind} layout "
+                    f"Lightning IR recognises. Looked for: {describe_layouts(cls.checkpoint_kind)}; or a plain encoder "
+                    "backbone (BERT, ELECTRA, RoBERTa, ...) to get fresh heads"
+                    + ("" if files.modules else f". {ENCODER_DECODER_HINT}")
+                )
+            return None
+        config = detected[1]
+        return config if isinstance(config, cls.config_class) else None
+
+    @classmethod
     def _config_for_checkpoint(cls, config: LightningIRConfig) -> LightningIRConfig:
         """The config to build for a plain checkpoint (``config.backbone_config`` set); subclasses may pick another.
 
@@ -178,13 +219,22 @@ class LightningIRModel(PreTrainedModel):
         """
         owner = f"{cls.__name__}.from_pretrained"
         path = check_model_path(pretrained_model_name_or_path, owner, "pretrained_model_name_or_path")
-        hub_kwargs = {k: kwargs[k] for k in ("revision", "cache_dir", "local_files_only", "token") if k in kwargs}
+        hub_kwargs: dict[str, Any] = {
+            k: kwargs[k] for k in ("revision", "cache_dir", "local_files_only", "token") if k in kwargs
+        }
+        detected = cls._detected_config(path, hub_kwargs) if config is None else None
+        if detected is not None:
+            return cls._model_class_for(detected).from_pretrained(path, *args, config=detected, **kwargs)
         loaded = AutoConfig.from_pretrained(path, **hub_kwargs)
         if isinstance(loaded, LightningIRConfig):
             merged = _merge_configs(loaded, config)
             model_class = cls._model_class_for(merged)
             with naming_damaged_files(path, owner, WEIGHT_FILES):
-                return super(LightningIRModel, model_class).from_pretrained(path, *args, config=merged, **kwargs)
+                model = super(LightningIRModel, model_class).from_pretrained(path, *args, config=merged, **kwargs)
+            adapter_config = CheckpointFiles(path, hub_kwargs).file(f"{ADAPTER_DIR}/adapter_config.json")
+            if adapter_config is not None:
+                load_adapter(model, adapter_config.parent)
+            return model
         config = copy.deepcopy(config) if config is not None else cls.config_class()
         config.backbone_config = loaded
         config = cls._config_for_checkpoint(config)

@@ -13,6 +13,7 @@ from transformers import BatchEncoding
 
 from ..data.batches import IndexBatch, SearchBatch
 from ..loss.base import InBatchLossFunction, LossFunction
+from .adapters import LoraAdapterConfig, add_adapter, merge_adapter
 from .config import LightningIRConfig
 from .evaluation import (
     EvaluationRecord,
@@ -22,9 +23,11 @@ from .evaluation import (
     gather_record,
     loader_names,
 )
+from .finite_check import FiniteCheck
 from .loading import check_model_path
 from .loss_specs import loss_names, normalise_losses
 from .model import LightningIRModel
+from .optimizers import trainable, with_fused_default
 from .outputs import LightningIROutput, Ranking, split_rankings
 from .rng import collect_rng_states, set_rng_states
 from .score_inputs import ScoreBatch, score_lists
@@ -49,6 +52,9 @@ class LightningIRModule(LightningModule):
         model: An already built model (its tokenizer is loaded from ``model.config.name_or_path``).
         loss_functions: Losses for training: each a loss or a ``(loss, weight)`` pair.
         evaluation_metrics: ir_measures metric names (e.g. ``"nDCG@10"``) or ``"loss"``, computed on validation sets.
+        adapter_config: A LoRA adapter to train instead of the backbone's weights
+            (:class:`~lightning_ir.base.adapters.LoraAdapterConfig` or a ``peft.LoraConfig``; needs peft). A
+            saved model with an adapter loads with it.
     """
 
     model_class: ClassVar[type[LightningIRModel]] = LightningIRModel
@@ -61,6 +67,7 @@ class LightningIRModule(LightningModule):
         model: LightningIRModel | None = None,
         loss_functions: Sequence[LossSpec] | None = None,
         evaluation_metrics: Sequence[str] | None = None,
+        adapter_config: LoraAdapterConfig | None = None,
     ) -> None:
         super().__init__()
         if model is None:
@@ -68,6 +75,8 @@ class LightningIRModule(LightningModule):
                 raise ValueError(f"{type(self).__name__}: pass model_name_or_path or model")
             model_name_or_path = check_model_path(model_name_or_path, type(self).__name__, "model_name_or_path")
             model = self.model_class.from_pretrained(model_name_or_path, config=config)
+        if adapter_config is not None:
+            add_adapter(model, adapter_config)
         self.model = model
         self.config: LightningIRConfig = model.config
         tokenizer_source = model_name_or_path or model.config.name_or_path
@@ -84,6 +93,7 @@ class LightningIRModule(LightningModule):
         self._lr_scheduler: tuple[type[torch.optim.lr_scheduler.LRScheduler], dict[str, Any]] | None = None
         self._validation_records: dict[int, EvaluationRecord] = {}
         self._test_records = InferenceRecords()
+        self._finite_check = FiniteCheck()
         self.inference_summaries: list[InferenceSummary] = []
 
     def _match_vocabulary(self) -> None:
@@ -94,7 +104,11 @@ class LightningIRModule(LightningModule):
             self.config.backbone_config = self.model.backbone.config
 
     def set_optimizer(self, optimizer_cls: type[torch.optim.Optimizer], **optimizer_kwargs: Any) -> None:
-        """Use ``optimizer_cls(self.parameters(), **optimizer_kwargs)`` for training."""
+        """Use ``optimizer_cls(<trainable parameters>, **optimizer_kwargs)`` for training.
+
+        PyTorch's fused implementation is used where the optimiser has one for the device (``fused=True`` on CPUs and
+        CUDA GPUs) unless ``fused`` or ``foreach`` is given; see :mod:`lightning_ir.base.optimizers`.
+        """
         self._optimizer = (optimizer_cls, optimizer_kwargs)
 
     def set_lr_scheduler(
@@ -115,7 +129,8 @@ class LightningIRModule(LightningModule):
                 "to the CLI"
             )
         optimizer_cls, kwargs = self._optimizer
-        optimizer = optimizer_cls(self.parameters(), **kwargs)
+        parameters = trainable(self)
+        optimizer = optimizer_cls(parameters, **with_fused_default(optimizer_cls, parameters, kwargs))
         if self._lr_scheduler is None:
             return optimizer
         scheduler_cls, scheduler_kwargs = self._lr_scheduler
@@ -162,7 +177,8 @@ class LightningIRModule(LightningModule):
         if not self.loss_functions:
             raise ValueError(f"{type(self).__name__}: no loss_functions to train with; pass loss_functions=[...]")
         output = self.forward(batch)
-        losses = self.compute_losses(batch, output, gather=True)
+        losses = self.compute_losses(batch, output, gather=True, check_finite=False)
+        self._finite_check.record(self.global_step, losses)  # checked before the optimiser step, see FiniteCheck
         weights = [weight for _, weight in self.loss_functions]
         total = torch.stack([weight * value for weight, value in zip(weights, losses.values(), strict=True)]).sum()
         batch_size = len(batch.queries)
@@ -170,11 +186,14 @@ class LightningIRModule(LightningModule):
         self.log("loss", total.detach(), prog_bar=True, batch_size=batch_size)
         return total
 
-    def compute_losses(self, batch: TrainBatch, output: LightningIROutput, gather: bool = False) -> dict[str, Any]:
+    def compute_losses(
+        self, batch: TrainBatch, output: LightningIROutput, gather: bool = False, check_finite: bool = True
+    ) -> dict[str, Any]:
         """Compute each loss of ``loss_functions`` (unweighted), keyed by a readable loss name.
 
         Scoring and regularisation losses get ``output`` and the batch; in-batch losses get every query scored
-        against every document of the batch (all-gathered across processes when ``gather``).
+        against every document of the batch (all-gathered across processes when ``gather``). ``check_finite=False``
+        leaves the check to the caller (training checks before the optimiser step, without waiting every step).
 
         Raises:
             ValueError: If a loss is NaN or infinite, naming the loss.
@@ -188,7 +207,7 @@ class LightningIRModule(LightningModule):
                 value = loss_function.compute_loss(in_batch_output, batch)
             else:
                 value = loss_function.compute_loss(output, batch)
-            if not bool(torch.isfinite(value).all()):
+            if check_finite and not bool(torch.isfinite(value).all()):
                 raise ValueError(
                     f"{type(self).__name__}: loss {name} is {value.detach().cpu().tolist()} at global step "
                     f"{self.global_step if self._trainer is not None else 0}; training stopped before the weights "
@@ -205,19 +224,14 @@ class LightningIRModule(LightningModule):
         )
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
-        """Stop before a non-finite gradient reaches the weights (except with fp16 loss scaling, which skips those)."""
-        if "16-mixed" in str(self.trainer.precision):
-            return
+        """Stop before a non-finite loss or gradient reaches the weights (one host sync per optimiser step).
+
+        With fp16 loss scaling, which skips steps with non-finite gradients itself, only the losses are checked.
+        """
         grads = [p.grad for p in self.parameters() if p.grad is not None]
-        if not grads:
-            return
-        norm = torch.nn.utils.get_total_norm(grads)
-        if not bool(torch.isfinite(norm)):
-            names = ", ".join(loss_names(self.loss_functions))
-            raise ValueError(
-                f"{type(self).__name__}: the gradients of the losses ({names}) are not finite (norm {norm.item()}) at "
-                f"global step {self.global_step}; training stopped before the weights were updated"
-            )
+        scaled = str(self.trainer.precision) == "16-mixed"
+        norm = torch.nn.utils.get_total_norm(grads) if grads and not scaled else None
+        self._finite_check.check(type(self).__name__, norm, self.global_step, loss_names(self.loss_functions))
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Save the random number generator states, so a resumed run draws the same dropout masks and samples."""
@@ -316,6 +330,17 @@ class LightningIRModule(LightningModule):
             )
         return split_rankings(query_ids, doc_ids, output.scores)
 
+    def on_test_start(self) -> None:
+        """Give every process rank 0's weights before an inference stage under DDP.
+
+        A model with freshly initialised heads is initialised differently in each process unless every process was
+        seeded alike, and DDP broadcasts the weights only for training; without this, the processes would index with
+        different projections.
+        """
+        if self.trainer.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
+            for tensor in self.model.state_dict().values():
+                torch.distributed.broadcast(tensor, src=0)
+
     def on_test_epoch_start(self) -> None:
         """Start the per-dataset records (rankings, qrels, timing) of a test or inference run afresh."""
         self._test_records = InferenceRecords()
@@ -327,7 +352,9 @@ class LightningIRModule(LightningModule):
         The rankings (search, re-rank) are summarised by ``on_test_epoch_end``.
         """
         output = self.inference_step(batch)
-        self._test_records.add(dataloader_idx, output.rankings, getattr(batch, "qrels", None))
+        self._test_records.add(
+            dataloader_idx, output.rankings, getattr(batch, "qrels", None), getattr(batch, "positions", None)
+        )
         return output
 
     def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> LightningIROutput:
@@ -384,10 +411,26 @@ class LightningIRModule(LightningModule):
         with torch.no_grad():
             return self.forward(batch)
 
+    def merge_adapter(self) -> None:
+        """Fold the LoRA adapter into the backbone's weights; the model is a plain model afterwards.
+
+        Raises:
+            ValueError: If the model has no adapter.
+        """
+        merge_adapter(self.model)
+
     def save_pretrained(self, save_path: str | Path) -> None:
-        """Save model and tokenizer in Hugging Face format (config.json, model.safetensors, tokenizer files)."""
-        self.model.save_pretrained(str(save_path))
-        self.tokenizer.save_pretrained(str(save_path))
+        """Save model and tokenizer in Hugging Face format, with a model card (``README.md``).
+
+        The folder holds ``config.json``, ``model.safetensors``, the tokenizer files and the card. It is written
+        atomically; an existing folder is replaced only if it holds a Lightning IR model (or is empty).
+
+        Raises:
+            OverwriteRefusedError: ``save_path`` exists and is not a Lightning IR model folder.
+        """
+        from .saving import save_model_folder
+
+        save_model_folder(self, save_path)
 
 
 def _trainer_num_steps(trainer: Any) -> int | None:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from transformers import AutoTokenizer, BatchEncoding, PreTrainedTokenizerBase
-from transformers.models.auto.tokenization_auto import TOKENIZER_MAPPING_NAMES, tokenizer_class_from_name
+from transformers.models.auto.tokenization_auto import (
+    TOKENIZER_MAPPING,
+    TOKENIZER_MAPPING_NAMES,
+    tokenizer_class_from_name,
+)
 
 from ..validation import check_positive_int
 from .config import LightningIRConfig
+from .layouts import CheckpointFiles
 from .loading import TOKENIZER_FILES, check_model_path, naming_damaged_files
 
 TokenizerT = TypeVar("TokenizerT", bound="LightningIRTokenizer")
@@ -85,7 +90,8 @@ class LightningIRTokenizer:
         """Load the tokenizer of a saved Lightning IR model or of a plain backbone.
 
         Settings are taken, in increasing priority, from the saved tokenizer, ``config.to_tokenizer_dict()`` and
-        ``kwargs``.
+        ``kwargs``. When the tokenizer class registered for ``config``'s type is a subclass of this class (e.g. the
+        T5 cross-encoder's for a :class:`~lightning_ir.models.T5CrossEncoderConfig`), that class loads it.
 
         Raises:
             FileNotFoundError: If the name looks like a local path but there is no such directory.
@@ -93,6 +99,9 @@ class LightningIRTokenizer:
             ValueError: If a tokenizer file is damaged, or a saved Lightning IR tokenizer does not name its backbone
                 tokenizer class (both naming the file).
         """
+        registered = TOKENIZER_MAPPING.get(type(config), None) if config is not None else None
+        if isinstance(registered, type) and registered is not cls and issubclass(registered, cls):
+            return cast(TokenizerT, registered.from_pretrained(model_name_or_path, *args, config=config, **kwargs))
         owner = f"{cls.__name__}.from_pretrained"
         path = check_model_path(model_name_or_path, owner, "model_name_or_path")
         hub_keys = ("revision", "cache_dir", "local_files_only", "token")
@@ -103,7 +112,8 @@ class LightningIRTokenizer:
             if tokenizer_class is not None:
                 backbone = tokenizer_class.from_pretrained(path, **hub_kwargs)
             else:
-                backbone = AutoTokenizer.from_pretrained(path, **hub_kwargs)
+                subfolder = CheckpointFiles(path, hub_kwargs).tokenizer_subfolder()
+                backbone = AutoTokenizer.from_pretrained(path, subfolder=subfolder, **hub_kwargs)
         settings = dict(saved.get(_ARGS_KEY, {}))
         if config is not None:
             settings.update(config.to_tokenizer_dict())

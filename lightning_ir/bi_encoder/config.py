@@ -38,11 +38,14 @@ class BiEncoderConfig(LightningIRConfig):
         doc_pooling_strategy: As ``query_pooling_strategy``, for documents.
         doc_mask_scoring_tokens: As ``query_mask_scoring_tokens``, for documents.
         normalize: L2-normalise the embeddings.
-        sparsification: None, ``"relu"`` or ``"relu_log"``.
+        sparsification: None, ``"relu"``, ``"relu_log"`` or ``"relu_log_log"``.
         add_marker_tokens: Insert ``[QUE]`` / ``[DOC]`` marker tokens after the first token.
         embedding_dim: Output dimension of the projection, a positive integer or None for the backbone's hidden size
             (it is always the hidden size without projection, the vocabulary size with ``"mlm"``).
         projection: None, ``"linear"``, ``"linear_no_bias"`` or ``"mlm"`` (the backbone's masked-LM head).
+        tie_encoders: Whether queries and documents share one encoder (backbone and projection). False gives
+            documents an encoder of their own (DPR-style dual encoders), of the same architecture, that starts as a
+            copy of the query encoder when built from one backbone.
         **kwargs: ``query_length``, ``doc_length`` and Hugging Face config arguments.
     """
 
@@ -74,6 +77,7 @@ class BiEncoderConfig(LightningIRConfig):
         add_marker_tokens: bool = False,
         embedding_dim: int | None = 768,
         projection: Projection | None = "linear",
+        tie_encoders: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -107,6 +111,7 @@ class BiEncoderConfig(LightningIRConfig):
             name, "embedding_dim", embedding_dim, "the backbone's hidden size; its vocab size with projection='mlm'"
         )
         self.projection = projection
+        self.tie_encoders = tie_encoders
 
     @property
     def is_multi_vector(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,14 +13,18 @@ import torch
 from transformers import BatchEncoding, PreTrainedModel
 
 from ..base.backbone import build_masked_lm, load_masked_lm
+from ..base.layouts import ModelKind
 from ..base.loading import check_model_path, read_json
 from ..base.model import LightningIRModel
 from ..base.outputs import LightningIROutput
-from ..options import PoolingStrategy
+from ..options import EncoderSide, PoolingStrategy
+from ..precision import float32_scoring
 from .config import BiEncoderConfig
 from .embedding import BiEncoderEmbedding
 from .scoring import ScoringFunction
 from .sentence_transformers import find_sentence_transformers_dir, read_sentence_transformers
+from .sentence_transformers_router import is_router_dir, load_router
+from .untied import load_encoder_pair
 
 __all__ = ["BiEncoderEmbedding", "BiEncoderModel", "BiEncoderOutput", "ScoringFunction"]
 
@@ -51,8 +56,11 @@ class BiEncoderModel(LightningIRModel):
 
     config_class: type[BiEncoderConfig] = BiEncoderConfig
     output_class: ClassVar[type[LightningIROutput]] = BiEncoderOutput
+    checkpoint_kind: ClassVar[ModelKind | None] = "bi-encoder"
     config: BiEncoderConfig
     projection: torch.nn.Module | None
+    doc_backbone: PreTrainedModel | None
+    doc_projection: torch.nn.Module | None
     query_mask_scoring_input_ids: torch.Tensor | None
     doc_mask_scoring_input_ids: torch.Tensor | None
 
@@ -60,6 +68,7 @@ class BiEncoderModel(LightningIRModel):
         super().__init__(config, *args, **kwargs)
         if config.projection != "mlm":
             self.projection = self._build_projection()
+        self.doc_backbone, self.doc_projection = self._doc_encoder()
         self.scoring_function = ScoringFunction(config)
         self.register_buffer("query_mask_scoring_input_ids", None, persistent=False)
         self.register_buffer("doc_mask_scoring_input_ids", None, persistent=False)
@@ -76,13 +85,24 @@ class BiEncoderModel(LightningIRModel):
         """Load a saved bi-encoder, a sentence-transformers model, or a plain backbone with fresh heads.
 
         A sentence-transformers directory (one with ``modules.json``) is read from its own files: pooling,
-        normalisation, maximum length and Dense projection become the config, unless ``config`` is given.
+        normalisation, maximum length and Dense projection become the config, unless ``config`` is given; one that
+        starts with a ``Router`` (query and document routes) loads with untied encoders. A ``config`` of a registered
+        subclass (e.g. ``XTRConfig``) hands loading over to that subclass's model class.
         """
         path = check_model_path(
             pretrained_model_name_or_path, f"{cls.__name__}.from_pretrained", "pretrained_model_name_or_path"
         )
-        hub_kwargs = {k: kwargs[k] for k in ("revision", "cache_dir", "local_files_only", "token") if k in kwargs}
+        hub_kwargs: dict[str, Any] = {
+            k: kwargs[k] for k in ("revision", "cache_dir", "local_files_only", "token") if k in kwargs
+        }
+        detected = cls._detected_config(path, hub_kwargs) if config is None else None
+        if isinstance(detected, BiEncoderConfig):
+            return cls._model_class_for(detected).from_pretrained(path, *args, config=detected, **kwargs)
+        if config is not None and (model_class := cls._model_class_for(config)) is not cls:
+            return model_class.from_pretrained(path, *args, config=config, **kwargs)  # it may read its own files
         st_dir = find_sentence_transformers_dir(path, **hub_kwargs)
+        if st_dir is not None and is_router_dir(st_dir):
+            return load_router(cls, st_dir, config, **kwargs)
         if st_dir is None or not _is_plain_backbone(st_dir):
             return super().from_pretrained(path, *args, config=config, **kwargs)
         spec = read_sentence_transformers(st_dir)
@@ -91,8 +111,22 @@ class BiEncoderModel(LightningIRModel):
         model = super().from_pretrained(str(spec.backbone_path), *args, config=config, **kwargs)
         if spec.dense_weights is not None and model.projection is not None:
             model.projection.load_state_dict(spec.dense_weights)
+            if model.doc_projection is not None:
+                model.doc_projection.load_state_dict(spec.dense_weights)
         model.config.name_or_path = path
         return model
+
+    @classmethod
+    def from_pretrained_pair(
+        cls, query_model_name_or_path: str | Path, doc_model_name_or_path: str | Path, **kwargs: Any
+    ) -> BiEncoderModel:
+        """A bi-encoder with untied encoders from two checkpoints: one for queries, one for documents.
+
+        Each checkpoint is a DPR encoder (``DPRQuestionEncoder`` / ``DPRContextEncoder``) or anything
+        :meth:`from_pretrained` loads with one encoder; both share one architecture and vocabulary. See
+        :func:`~lightning_ir.bi_encoder.untied.load_encoder_pair` for the arguments.
+        """
+        return load_encoder_pair(cls, query_model_name_or_path, doc_model_name_or_path, **kwargs)
 
     def _build_backbone(self) -> PreTrainedModel:
         if self.config.projection != "mlm":
@@ -104,9 +138,16 @@ class BiEncoderModel(LightningIRModel):
     def _load_pretrained_backbone(self, model_name_or_path: str, **kwargs: Any) -> None:
         if self.config.projection != "mlm":
             super()._load_pretrained_backbone(model_name_or_path, **kwargs)
-            return
-        self.backbone, self.projection = load_masked_lm(model_name_or_path, self.backbone_config, **kwargs)
-        self.config.backbone_config = self.backbone.config
+        else:
+            self.backbone, self.projection = load_masked_lm(model_name_or_path, self.backbone_config, **kwargs)
+            self.config.backbone_config = self.backbone.config
+        self.doc_backbone, self.doc_projection = self._doc_encoder()
+
+    def _doc_encoder(self) -> tuple[PreTrainedModel | None, torch.nn.Module | None]:
+        """The documents' own backbone and projection (copies of the query side's); None for tied encoders."""
+        if self.config.tie_encoders:
+            return None, None
+        return copy.deepcopy(self.backbone), copy.deepcopy(self.projection)
 
     def _build_projection(self) -> torch.nn.Module | None:
         hidden_size = self.backbone_config.hidden_size
@@ -160,12 +201,15 @@ class BiEncoderModel(LightningIRModel):
         )
 
     def encode_doc(self, encoding: BatchEncoding) -> BiEncoderEmbedding:
-        """Embed tokenised documents."""
+        """Embed tokenised documents (with the documents' own encoder when the encoders are untied)."""
+        # ``side`` is passed only when untied, so that a subclass's ``_encode`` without it keeps working tied.
+        untied: dict[str, Any] = {} if self.doc_backbone is None else {"side": "doc"}
         return self._encode(
             encoding,
             expansion=self.config.doc_expansion,
             pooling_strategy=self.config.doc_pooling_strategy,
             mask_scoring_input_ids=self.doc_mask_scoring_input_ids,
+            **untied,
         )
 
     def _encode(
@@ -174,11 +218,15 @@ class BiEncoderModel(LightningIRModel):
         expansion: bool = False,
         pooling_strategy: PoolingStrategy | None = None,
         mask_scoring_input_ids: torch.Tensor | None = None,
+        side: EncoderSide = "query",
     ) -> BiEncoderEmbedding:
-        """Embed a tokenised batch: backbone, projection, sparsification, pooling, normalisation, scoring mask."""
-        embeddings = self._backbone_forward(**encoding).last_hidden_state
-        if self.projection is not None:
-            embeddings = self.projection(embeddings)
+        """Embed a tokenised batch: backbone, projection, sparsification, pooling, normalisation, scoring mask.
+
+        ``side="doc"`` runs the documents' own encoder when the encoders are untied.
+        """
+        embeddings, projection = self._encoder_forward(encoding, side)
+        if projection is not None:
+            embeddings = projection(embeddings)
         embeddings = self._sparsification(embeddings, self.config.sparsification)
         embeddings = self._pooling(embeddings, encoding["attention_mask"], pooling_strategy)
         if self.config.normalize:
@@ -187,6 +235,16 @@ class BiEncoderModel(LightningIRModel):
             encoding["input_ids"], encoding["attention_mask"], expansion, pooling_strategy, mask_scoring_input_ids
         )
         return BiEncoderEmbedding(embeddings, scoring_mask, encoding)
+
+    def _encoder_forward(
+        self, encoding: BatchEncoding, side: EncoderSide
+    ) -> tuple[torch.Tensor, torch.nn.Module | None]:
+        """The token embeddings ``(batch, seq, hidden)`` of ``side``'s backbone, and ``side``'s projection."""
+        if side == "doc" and self.doc_backbone is not None:
+            accepted = self._backbone_forward_arguments
+            inputs = {key: value for key, value in encoding.items() if accepted is None or key in accepted}
+            return self.doc_backbone(**inputs).last_hidden_state, self.doc_projection
+        return self._backbone_forward(**encoding).last_hidden_state, self.projection
 
     def _scoring_mask(
         self,
@@ -214,8 +272,15 @@ class BiEncoderModel(LightningIRModel):
         doc_embeddings: BiEncoderEmbedding,
         num_docs: Sequence[int] | int | None = None,
     ) -> torch.Tensor:
-        """Scores ``(total_docs,)`` of each query against its documents (see :class:`ScoringFunction`)."""
-        return self.scoring_function(query_embeddings, doc_embeddings, num_docs)
+        """Scores ``(total_docs,)`` of each query against its documents (see :class:`ScoringFunction`).
+
+        Scores are computed in float32, also under autocast (bf16-mixed inference).
+        """
+        query, doc = query_embeddings.embeddings, doc_embeddings.embeddings
+        query_embeddings = BiEncoderEmbedding(query.float(), query_embeddings.scoring_mask, query_embeddings.encoding)
+        doc_embeddings = BiEncoderEmbedding(doc.float(), doc_embeddings.scoring_mask, doc_embeddings.encoding)
+        with float32_scoring(query.device.type):
+            return self.scoring_function(query_embeddings, doc_embeddings, num_docs)
 
 
 def _is_plain_backbone(directory: Path) -> bool:

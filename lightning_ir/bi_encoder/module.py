@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 import torch
 import torch.nn.functional as F
 
+from ..base.adapters import LoraAdapterConfig
 from ..base.module import LightningIRModule, LossSpec
 from ..base.outputs import LightningIROutput, Ranking
 from ..data.batches import IndexBatch, SearchBatch
+from ..precision import float32_scoring
 from ..retrieve.base.search_config import SearchConfig
 from .config import BiEncoderConfig
 from .embedding import BiEncoderEmbedding
@@ -34,6 +36,9 @@ class BiEncoderModule(LightningIRModule):
         index_dir: Directory of an index that ``trainer.search`` searches when the trainer has no
             ``SearchCallback`` (with ``search_config``, it makes the default one).
         search_config: Search settings for ``index_dir``.
+        adapter_config: A LoRA adapter to train instead of the backbone's weights
+            (:class:`~lightning_ir.base.adapters.LoraAdapterConfig` or a ``peft.LoraConfig``; needs peft). A
+            saved model with an adapter loads with it.
 
     """
 
@@ -52,11 +57,21 @@ class BiEncoderModule(LightningIRModule):
         evaluation_metrics: Sequence[str] | None = None,
         index_dir: str | Path | None = None,
         search_config: SearchConfig | None = None,
+        adapter_config: LoraAdapterConfig | None = None,
     ) -> None:
-        super().__init__(model_name_or_path, config, model, loss_functions, evaluation_metrics)
+        super().__init__(model_name_or_path, config, model, loss_functions, evaluation_metrics, adapter_config)
         self.model.set_mask_scoring_input_ids(self.tokenizer)
         self.index_dir = None if index_dir is None else Path(index_dir)
         self.search_config = search_config
+
+    def _match_vocabulary(self) -> None:
+        """Grow the backbones' embeddings when the tokenizer added tokens (the documents' own one too, if untied)."""
+        super()._match_vocabulary()
+        doc_backbone = self.model.doc_backbone
+        if doc_backbone is None:
+            return
+        if len(self.tokenizer) > cast(torch.nn.Embedding, doc_backbone.get_input_embeddings()).num_embeddings:
+            doc_backbone.resize_token_embeddings(len(self.tokenizer))
 
     def forward(self, batch: Any) -> BiEncoderOutput:
         """Embed the batch's queries and documents and score each query's documents.
@@ -88,7 +103,8 @@ class BiEncoderModule(LightningIRModule):
         if isinstance(batch, SearchBatch):
             encoding = self._batch_encoding(batch, "query_encoding", queries=batch.queries)
             query_embeddings = self.model.encode_query(encoding)
-            result = self._searcher().search(query_embeddings.embeddings, query_embeddings.scoring_mask)
+            with float32_scoring(self.device.type):  # similarities in float32, also under autocast
+                result = self._searcher().search(query_embeddings.embeddings, query_embeddings.scoring_mask)
             if len(result.doc_ids) != len(batch.query_ids):
                 raise ValueError(
                     f"{type(self).__name__}: the searcher returned {len(result.doc_ids)} rankings for "

@@ -17,7 +17,9 @@ import torch
 from safetensors.torch import load_file
 from transformers.utils import cached_file
 
+from ..base.layouts import CheckpointFiles, CheckpointLayout
 from ..base.loading import WEIGHT_FILES, naming_damaged_files
+from .config import BiEncoderConfig
 
 _POOLING_MODES = {
     "pooling_mode_cls_token": "first",
@@ -181,3 +183,27 @@ def _similarity(directory: Path) -> str:
     if name not in ("cosine", "dot"):
         raise ValueError(f"{config_path}: similarity_fn_name {name!r} is not supported (cosine or dot)")
     return str(name)
+
+
+SENTENCE_TRANSFORMERS_MODULES = frozenset({"Transformer", "Pooling", "Dense", "Normalize"})
+"""The sentence-transformers modules a bi-encoder reproduces."""
+
+
+def _detect_sentence_transformers(files: CheckpointFiles) -> BiEncoderConfig | None:
+    """A bi-encoder config for a sentence-transformers folder made only of :data:`SENTENCE_TRANSFORMERS_MODULES`."""
+    types = files.module_types
+    if "Transformer" not in types or not set(types) <= SENTENCE_TRANSFORMERS_MODULES:
+        return None
+    modules_file = files.file("modules.json")
+    if modules_file is None:
+        return None
+    return BiEncoderConfig(**read_sentence_transformers(modules_file.parent).config_kwargs)
+
+
+SENTENCE_TRANSFORMERS_LAYOUT = CheckpointLayout(
+    family="Sentence Transformers bi-encoder (SBERT, all-MiniLM, BGE, E5, ...)",
+    kind="bi-encoder",
+    recognised_by="`modules.json` of Transformer, Pooling (cls/mean/max), optional Dense and Normalize",
+    reference="sentence-transformers `SentenceTransformer.encode` + `similarity`",
+    detect=_detect_sentence_transformers,
+)

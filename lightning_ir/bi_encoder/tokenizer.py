@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, cast
+from pathlib import Path
+from typing import Any, ClassVar, Self, cast
 
 import torch
 from transformers import BatchEncoding, PreTrainedTokenizerBase
 
+from ..base.config import LightningIRConfig
 from ..base.tokenizer import LightningIRTokenizer
 from .config import BiEncoderConfig
+from .sentence_transformers_router import tokenizer_dir
 
 
 class BiEncoderTokenizer(LightningIRTokenizer):
@@ -77,6 +80,19 @@ class BiEncoderTokenizer(LightningIRTokenizer):
                     f"{self.tokenizer.num_special_tokens_to_add()} special tokens{markers}; it must be at least "
                     f"{num_fixed + 1}"
                 )
+
+    @classmethod
+    def from_pretrained(
+        cls, model_name_or_path: str | Path, *args: Any, config: LightningIRConfig | None = None, **kwargs: Any
+    ) -> Self:
+        """Load as :meth:`LightningIRTokenizer.from_pretrained`, from a module's subfolder where needed.
+
+        A local sentence-transformers folder that keeps its tokenizer in a module's subfolder (a Router's query route,
+        an old ``0_Transformer``) is read from there.
+        """
+        directory = Path(model_name_or_path).expanduser()
+        source = tokenizer_dir(directory) if directory.is_dir() else None
+        return super().from_pretrained(model_name_or_path if source is None else source, *args, config=config, **kwargs)
 
     def tokenizer_args(self) -> dict[str, Any]:
         """The ranking settings saved with the tokenizer, including the query and document marker tokens."""

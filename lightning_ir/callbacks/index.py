@@ -11,10 +11,12 @@ from lightning import Callback, LightningModule, Trainer
 
 from ..bi_encoder.module import BiEncoderModule
 from ..data.batches import IndexBatch
+from ..options import IndexMode
 from ..retrieve.base.index_config import IndexConfig
 from ..retrieve.base.indexer import Indexer
 from ..retrieve.base.model_identity import ModelIdentity
 from ..retrieve.base.parts import PartWriter, add_parts, parts_dir_for, remove_parts
+from ..validation import check_option
 from .places import default_output_dir
 
 
@@ -23,14 +25,16 @@ class IndexCallback(Callback):
 
     The batches come from ``trainer.index`` (or ``trainer.test``).
 
-    The index is written by ``index_config.indexer_class`` into a temporary directory that is renamed to
-    ``index_dir`` only when complete: a run that fails midway leaves any previous index at ``index_dir`` as it was
-    and no half-written one.
+    The index is written by ``index_config.indexer_class``: document vectors are streamed into a temporary directory
+    as they are encoded (memory does not grow with the collection), which is renamed to ``index_dir`` only when
+    complete: a run that fails midway leaves any previous index at ``index_dir`` as it was and no half-written one.
+    With ``mode="add"`` the documents are added to the index at ``index_dir`` as a new shard instead (see
+    :class:`~lightning_ir.retrieve.base.indexer.Indexer`), just as atomically.
 
-    Under DDP every process encodes its shard of the collection. Processes other than 0 write their embeddings to
-    part files in a temporary folder next to ``index_dir`` (on a file system all processes share); process 0 adds
-    them to the index after its own documents and saves it, so the index holds every document exactly once (ids
-    repeated by a distributed sampler's padding are dropped).
+    Under DDP every process encodes its part of the collection and streams it into a shard of its own. Processes
+    other than 0 write theirs into a temporary folder next to ``index_dir`` (on a file system all processes share);
+    process 0 takes them over after its own documents and saves the index, so the index holds every document
+    exactly once (ids repeated by a distributed sampler's padding are dropped) in one shard per process.
 
     Only a previous Lightning IR index (or an empty folder) at ``index_dir`` is ever replaced; any other existing
     path is refused when the loop starts, before any document is encoded.
@@ -44,20 +48,27 @@ class IndexCallback(Callback):
             ``SparseIndexConfig()`` for models whose vectors span the vocabulary (``projection="mlm"``, SPLADE), else
             an exact ``TorchDenseIndexConfig()``.
         verbose: Log progress while saving.
+        mode: ``"overwrite"`` replaces a previous index at ``index_dir``; ``"add"`` adds the documents to it (their
+            ids must be new to the index; the index is built when there is none yet).
 
     Attributes:
         index_dir: The index directory of the last run (the default one resolved when the run started), or the
             configured one (None for the default) before any run.
-        num_docs: Documents in the index written by the last run (the documents of all dataloaders go into one
-            index).
+        num_docs: Documents the last run wrote into the index (the documents of all dataloaders go into one index;
+            with ``mode="add"``, not counting those the index held before).
         num_docs_per_dataloader: Documents this process encoded, by dataloader index.
         seconds: Wall-clock seconds of the last run (encoding and saving).
     """
 
     def __init__(
-        self, index_dir: str | Path | None = None, index_config: IndexConfig | None = None, verbose: bool = False
+        self,
+        index_dir: str | Path | None = None,
+        index_config: IndexConfig | None = None,
+        verbose: bool = False,
+        mode: IndexMode = "overwrite",
     ) -> None:
         super().__init__()
+        check_option("IndexCallback", "mode", mode, IndexMode)
         if index_config is not None and not isinstance(index_config, IndexConfig):
             raise TypeError(
                 f"IndexCallback: index_config must be an IndexConfig (e.g. TorchDenseIndexConfig()), got "
@@ -68,6 +79,7 @@ class IndexCallback(Callback):
         self._index_config = index_config
         self.index_config: IndexConfig | None = index_config
         self.verbose = verbose
+        self.mode = mode
         self.num_docs = 0
         self.num_docs_per_dataloader: dict[int, int] = {}
         self.seconds = 0.0
@@ -93,13 +105,14 @@ class IndexCallback(Callback):
         index_config = self.index_config = self._index_config or _default_index_config(pl_module)
         if trainer.is_global_zero:
             identity = ModelIdentity.of(pl_module.model, pl_module.config.name_or_path)
+            mode = {"mode": self.mode} if self.mode != "overwrite" else {}
             self._indexer = index_config.indexer_class(
-                index_dir, index_config, pl_module.config, verbose=self.verbose, model_identity=identity
+                index_dir, index_config, pl_module.config, verbose=self.verbose, model_identity=identity, **mode
             )
         if trainer.world_size > 1:
             self._parts_dir = parts_dir_for(index_dir, trainer.strategy.broadcast(uuid.uuid4().hex[:12], src=0))
             if not trainer.is_global_zero:
-                self._parts = PartWriter(self._parts_dir, trainer.global_rank)
+                self._parts = PartWriter(self._parts_dir, trainer.global_rank, index_config, pl_module.config)
 
     def on_test_batch_end(
         self,
@@ -153,6 +166,10 @@ class IndexCallback(Callback):
         return default_output_dir(trainer, pl_module, "indexes") / "+".join(names or ["index"])
 
     def _release(self, remove: bool) -> None:
+        if self._indexer is not None:
+            self._indexer.abort()  # after a successful save there is nothing left to drop
+        if self._parts is not None:
+            self._parts.abort()
         if remove:
             remove_parts(self._parts_dir)
         self._indexer, self._parts = None, None

@@ -10,6 +10,8 @@ from lightning import LightningModule, Trainer
 from lightning.pytorch.callbacks import TQDMProgressBar
 from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 
+from ..data.batches import RankBatch
+
 
 class LightningIRProgressBar(TQDMProgressBar):
     """A TQDM progress bar whose test-loop bar names the stage and the dataset and counts documents or queries.
@@ -29,6 +31,7 @@ class LightningIRProgressBar(TQDMProgressBar):
         self.label = label
         self.unit = unit
         self._items = 0
+        self._queries_seen: set[int] = set()
 
     def init_test_tqdm(self) -> Tqdm:
         """The test bar, labelled with the stage and counting :attr:`unit` from the start."""
@@ -58,6 +61,7 @@ class LightningIRProgressBar(TQDMProgressBar):
         name = names().get(dataloader_idx, "") if callable(names) else ""
         bar.set_description(f"{self.label} {name}".strip())
         self._items = 0
+        self._queries_seen = set()
 
     def on_test_batch_end(
         self,
@@ -68,8 +72,17 @@ class LightningIRProgressBar(TQDMProgressBar):
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
-        """Advance the bar by the batch's documents (index) or queries (search, re-rank)."""
-        self._items += _batch_items(batch)
+        """Advance the bar by the batch's documents (index) or queries (search, re-rank).
+
+        A length-bucketed re-ranking batch may hold some documents of a query whose other documents come in other
+        batches: a query counts once, by its position in the dataset (``batch.positions``).
+        """
+        positions = getattr(batch, "positions", None)
+        if positions is not None and isinstance(batch, RankBatch):
+            self._queries_seen.update(positions)
+            self._items = len(self._queries_seen)
+        else:
+            self._items += _batch_items(batch)
         bar = self.test_progress_bar
         last = bar is not None and bar.total is not None and self._items >= bar.total
         if bar is not None and not bar.disable and ((batch_idx + 1) % self.refresh_rate == 0 or last):

@@ -12,6 +12,7 @@ from ..base.module import LightningIRModule
 from ..data.run_file import is_run_file, write_run
 from ..data.run_names import check_run_name, named_run_file, run_file_name, run_tag
 from .places import default_output_dir
+from .run_report import RunReport
 
 
 class RankCallback(Callback):
@@ -32,16 +33,33 @@ class RankCallback(Callback):
             ``.tsv``); with several dataloaders, the dataloader index is added before the suffix. Default: the
             dataset's name with ``/`` written as ``__`` (``beir/scifact/test`` -> ``beir__scifact__test.run``),
             which ``RunDataset`` maps back to the collection.
+        report_dir: Folder of an experiment report (``report.md``, ``report.csv``, PNG plots; see
+            :func:`lightning_ir.experiment.evaluate_runs`) on each run written for a dataset with qrels; with several
+            datasets, one sub-folder per run, named like the run file without its suffix. Default: no report.
+        report_metrics: ir_measures measures of the report; default the module's ``evaluation_metrics``, else
+            ``nDCG@10`` and ``R@100``.
+        report_baseline: A run file that the report compares each written run with (paired significance tests,
+            per-query differences), e.g. the first-stage run being re-ranked. Default: the run is reported alone.
 
     Attributes:
         run_paths: The files written by the last run, by dataloader index.
+        report_paths: The report folders written by the last run, by dataloader index.
     """
 
-    def __init__(self, save_dir: str | Path | None = None, run_name: str | None = None) -> None:
+    def __init__(
+        self,
+        save_dir: str | Path | None = None,
+        run_name: str | None = None,
+        report_dir: str | Path | None = None,
+        report_metrics: list[str] | None = None,
+        report_baseline: str | Path | None = None,
+    ) -> None:
         super().__init__()
         self.save_dir = None if save_dir is None else Path(save_dir)
         self.run_name = check_run_name(type(self).__name__, run_name)
+        self.report = RunReport(type(self).__name__, report_dir, report_metrics, report_baseline)
         self.run_paths: dict[int, Path] = {}
+        self.report_paths: dict[int, Path] = {}
 
     def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Check, before any work, that the run files may be written and that none is a run being re-ranked.
@@ -50,15 +68,17 @@ class RankCallback(Callback):
         """
         module = _lightning_ir_module(type(self).__name__, pl_module)
         self.run_paths = {}
+        self.report_paths = {}
         names = module.inference_dataset_names()
         if not trainer.is_global_zero:
             return
         loaders = trainer.test_dataloaders
         loader_list = loaders if isinstance(loaders, list) else [loaders]
-        for dataloader_idx in range(len(names)):
-            path = self._run_path(trainer, names, dataloader_idx)
+        paths = [self._run_path(trainer, names, dataloader_idx) for dataloader_idx in range(len(names))]
+        for dataloader_idx, path in enumerate(paths):
             check_replaceable(path, is_run_file, "run file", directory=False)
             self._check_not_input(path, getattr(loader_list[dataloader_idx], "dataset", None))
+        self.report.check(paths)
 
     def on_test_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Write one run file per dataset with rankings (process 0), from the module's gathered summaries."""
@@ -72,7 +92,13 @@ class RankCallback(Callback):
                 query_ids = list(summary.run)
                 doc_ids = [list(summary.run[query_id]) for query_id in query_ids]
                 scores = [list(summary.run[query_id].values()) for query_id in query_ids]
-                write_run(path, query_ids, doc_ids, scores, tag=run_tag(module.config.name_or_path))
+                tag = run_tag(module.config.name_or_path)
+                write_run(path, query_ids, doc_ids, scores, tag=tag)
+                folder = self.report.write(
+                    path, tag, summary.qrels, summary.dataset, module.evaluation_metrics, len(names)
+                )
+                if folder is not None:
+                    self.report_paths[dataloader_idx] = folder
             self.run_paths[dataloader_idx] = path
 
     def _run_path(self, trainer: Trainer, names: dict[int, str], dataloader_idx: int) -> Path:

@@ -30,6 +30,10 @@ class SearchCallback(RankCallback):
         use_gpu: Search on the GPU when the module runs on one (the searcher follows the module's device).
         allow_model_mismatch: Search even when the module's weights differ from those that built the index (a
             warning instead of an error; the ranking is then meaningless unless the models are compatible).
+        report_dir: Folder of an experiment report on each run (for datasets with qrels), see :class:`RankCallback`.
+        report_metrics: Measures of the report (default the module's ``evaluation_metrics``).
+        report_baseline: A run file the report compares the runs with (default: none).
+        run_name: File name of the run (default: named after the dataset), see :class:`RankCallback`.
 
     Attributes:
         searcher: The loaded searcher while the loop runs, else None.
@@ -47,8 +51,18 @@ class SearchCallback(RankCallback):
         save_dir: str | Path | None = None,
         use_gpu: bool = True,
         allow_model_mismatch: bool = False,
+        report_dir: str | Path | None = None,
+        report_metrics: list[str] | None = None,
+        report_baseline: str | Path | None = None,
+        run_name: str | None = None,
     ) -> None:
-        super().__init__(save_dir=save_dir)
+        super().__init__(
+            save_dir=save_dir,
+            run_name=run_name,
+            report_dir=report_dir,
+            report_metrics=report_metrics,
+            report_baseline=report_baseline,
+        )
         if not isinstance(search_config, SearchConfig):
             raise TypeError(
                 f"SearchCallback: search_config must be a SearchConfig (e.g. TorchDenseSearchConfig(k=100)), got "

@@ -9,8 +9,10 @@ import torch
 from transformers import BatchEncoding
 
 from ..base.config import LightningIRConfig
+from ..base.layouts import ModelKind
 from ..base.model import LightningIRModel
 from ..base.outputs import LightningIROutput
+from ..precision import float32_scoring
 from .config import CrossEncoderConfig
 
 
@@ -35,6 +37,7 @@ class CrossEncoderModel(LightningIRModel):
 
     config_class: type[CrossEncoderConfig] = CrossEncoderConfig
     output_class: ClassVar[type[LightningIROutput]] = CrossEncoderOutput
+    checkpoint_kind: ClassVar[ModelKind | None] = "cross-encoder"
     config: CrossEncoderConfig
 
     def __init__(self, config: CrossEncoderConfig, *args: Any, **kwargs: Any) -> None:
@@ -65,5 +68,6 @@ class CrossEncoderModel(LightningIRModel):
         embeddings = self._pooling(
             embeddings, encoding.get("attention_mask", None), pooling_strategy=self.config.pooling_strategy
         )
-        scores = self.linear(embeddings).view(-1)
+        with float32_scoring(embeddings.device.type):  # scores in float32, also under autocast
+            scores = self.linear(embeddings.float()).view(-1)
         return CrossEncoderOutput(scores=scores, embeddings=embeddings)

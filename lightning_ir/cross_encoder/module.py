@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from ..base.adapters import LoraAdapterConfig
 from ..base.module import LightningIRModule, LossSpec
 from ..loss.base import InBatchLossFunction
 from .config import CrossEncoderConfig
@@ -22,6 +23,9 @@ class CrossEncoderModule(LightningIRModule):
         loss_functions: Losses for training: each a loss or a ``(loss, weight)`` pair. In-batch losses need a
             bi-encoder and are refused.
         evaluation_metrics: ir_measures metric names or ``"loss"``, computed on validation sets.
+        adapter_config: A LoRA adapter to train instead of the backbone's weights
+            (:class:`~lightning_ir.base.adapters.LoraAdapterConfig` or a ``peft.LoraConfig``; needs peft). A
+            saved model with an adapter loads with it.
     """
 
     model_class: ClassVar[type[CrossEncoderModel]] = CrossEncoderModel
@@ -37,8 +41,9 @@ class CrossEncoderModule(LightningIRModule):
         model: CrossEncoderModel | None = None,
         loss_functions: Sequence[LossSpec] | None = None,
         evaluation_metrics: Sequence[str] | None = None,
+        adapter_config: LoraAdapterConfig | None = None,
     ) -> None:
-        super().__init__(model_name_or_path, config, model, loss_functions, evaluation_metrics)
+        super().__init__(model_name_or_path, config, model, loss_functions, evaluation_metrics, adapter_config)
         for loss, _ in self.loss_functions:
             if isinstance(loss, InBatchLossFunction):
                 raise ValueError(

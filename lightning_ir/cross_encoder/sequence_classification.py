@@ -24,7 +24,9 @@ from transformers import AutoModelForSequenceClassification, BatchEncoding, Pret
 from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING
 
 from ..base.backbone import check_encoder_only
+from ..base.layouts import CheckpointFiles, CheckpointLayout
 from ..console import quiet_transformers_loading, warn_missing_weights
+from ..precision import float32_scoring
 from .config import CrossEncoderConfig
 from .model import CrossEncoderModel, CrossEncoderOutput
 
@@ -102,6 +104,7 @@ class SequenceClassificationCrossEncoderModel(CrossEncoderModel):
     def __init__(self, config: CrossEncoderConfig, *args: Any, **kwargs: Any) -> None:
         super(CrossEncoderModel, self).__init__(config, *args, **kwargs)
         self.activation = self._check_labels_and_activation()
+        self._logits_hook = self.linear.register_forward_hook(float32_logits)  # moved to a loaded backbone's head
         self.post_init()
 
     @property
@@ -136,6 +139,8 @@ class SequenceClassificationCrossEncoderModel(CrossEncoderModel):
         self.backbone = model
         self.config.backbone_config = model.config
         self.activation = self._check_labels_and_activation()
+        self._logits_hook.remove()
+        self._logits_hook = self.linear.register_forward_hook(float32_logits)
 
     def forward(self, encoding: BatchEncoding) -> CrossEncoderOutput:
         """Score tokenised query-document pairs with the checkpoint's head.
@@ -148,6 +153,20 @@ class SequenceClassificationCrossEncoderModel(CrossEncoderModel):
         scores = logits.view(-1) if logits.shape[-1] == 1 else torch.softmax(logits, dim=-1)[:, 1]
         embeddings = output.hidden_states[-1][:, :1] if output.hidden_states is not None else None
         return CrossEncoderOutput(scores=scores, embeddings=embeddings)
+
+
+def float32_logits(module: torch.nn.Module, args: tuple[Any, ...], output: torch.Tensor) -> torch.Tensor | None:
+    """Forward hook of the classifier's output layer: its logits in float32 when autocast computed them in less.
+
+    Relevance scores stay in float32 (bfloat16 logits would tie many documents); the hidden states before the
+    layer keep the precision they were computed in.
+    """
+    if output.dtype == torch.float32 or not isinstance(module, torch.nn.Linear):
+        return None
+    hidden = args[0]
+    bias = None if module.bias is None else module.bias.float()
+    with float32_scoring(hidden.device.type):
+        return torch.nn.functional.linear(hidden.float(), module.weight.float(), bias)
 
 
 def sequence_classification_config(config: CrossEncoderConfig) -> CrossEncoderConfig:
@@ -171,3 +190,20 @@ def sequence_classification_config(config: CrossEncoderConfig) -> CrossEncoderCo
     converted = SequenceClassificationCrossEncoderConfig(query_length=config.query_length, doc_length=config.doc_length)
     converted.backbone_config = backbone_config
     return converted
+
+
+def _detect_sequence_classification(files: CheckpointFiles) -> SequenceClassificationCrossEncoderConfig | None:
+    """A sequence-classification cross-encoder config when ``config.json`` names a ``...ForSequenceClassification``."""
+    if not any(name.endswith(SEQUENCE_CLASSIFICATION_SUFFIX) for name in files.architectures):
+        return None
+    return SequenceClassificationCrossEncoderConfig()
+
+
+SEQUENCE_CLASSIFICATION_LAYOUT = CheckpointLayout(
+    family="Sequence-classification cross-encoder (`cross-encoder/ms-marco-*`, monoBERT, BGE re-rankers, ...)",
+    kind="cross-encoder",
+    recognised_by="`config.json` architectures `...ForSequenceClassification` (BERT, ELECTRA, RoBERTa, DistilBERT, "
+    "ModernBERT), `num_labels` 1 or 2",
+    reference="sentence-transformers `CrossEncoder.predict`",
+    detect=_detect_sequence_classification,
+)

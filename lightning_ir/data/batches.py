@@ -3,7 +3,9 @@
 ``encodings`` holds the tokenizer's output (``{"query_encoding", "doc_encoding"}`` for bi-encoders, ``{"encoding"}``
 for cross-encoders) when tokenisation ran in the DataLoader workers (:class:`LightningIRCollator` with a tokenizer),
 else ``None`` and the module tokenises. ``qrels`` is the concatenation of the samples' qrels (dicts with
-``query_id``, ``doc_id``, ``iteration``, ``relevance``), or ``None`` when no sample has any.
+``query_id``, ``doc_id``, ``iteration``, ``relevance``), or ``None`` when no sample has any. ``positions`` is set
+when the batch comes from a length-bucketed dataloader (see :mod:`lightning_ir.data.bucketing`): each item's (or each
+query group's) position in its dataset, from which the dataset's order is restored; else ``None``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class RankBatch:
         doc_ids: Per query, its document ids, shaped like ``docs``.
         qrels: Relevance judgements of the batch's queries.
         encodings: Tokenizer output, see the module docstring.
+        positions: Per query, its position in the dataset (length-bucketed batches; a query whose documents are
+            spread over several batches has the same position in each), else ``None``.
     """
 
     queries: list[str]
@@ -34,6 +38,7 @@ class RankBatch:
     doc_ids: list[list[str]] | None = None
     qrels: list[dict[str, Any]] | None = None
     encodings: dict[str, BatchEncoding] | None = None
+    positions: list[int] | None = None
 
 
 @dataclass
@@ -56,11 +61,13 @@ class IndexBatch:
         doc_ids: ``batch`` document ids.
         docs: ``batch`` document texts.
         encodings: Tokenizer output (``{"doc_encoding"}``), see the module docstring.
+        positions: Per document, its position in the dataset (length-bucketed batches), else ``None``.
     """
 
     doc_ids: list[str]
     docs: list[str]
     encodings: dict[str, BatchEncoding] | None = None
+    positions: list[int] | None = None
 
 
 @dataclass
@@ -73,6 +80,7 @@ class SearchBatch:
         doc_ids: Unused by the data layer (kept for symmetry with :class:`RankBatch`); ``None``.
         qrels: Relevance judgements of the batch's queries.
         encodings: Tokenizer output (``{"query_encoding"}``), see the module docstring.
+        positions: Per query, its position in the dataset (length-bucketed batches), else ``None``.
     """
 
     query_ids: list[str]
@@ -80,3 +88,4 @@ class SearchBatch:
     doc_ids: list[list[str]] | None = None
     qrels: list[dict[str, Any]] | None = None
     encodings: dict[str, BatchEncoding] | None = None
+    positions: list[int] | None = None

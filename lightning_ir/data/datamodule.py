@@ -7,10 +7,13 @@ from collections.abc import Sequence
 from lightning import LightningDataModule
 from torch.utils.data import DataLoader, IterableDataset
 
+from ..validation import check_positive_int
+from .bucketing import DEFAULT_WINDOW, BucketCollator, LengthBucketedDataset
 from .collator import LightningIRCollator
 from .doc_dataset import DocDataset
 from .query_dataset import QueryDataset
 from .run_dataset import RunDataset
+from .sharding import ShardedDataLoader
 from .tuple_dataset import TupleDataset
 
 InferenceDataset = DocDataset | QueryDataset | RunDataset | TupleDataset
@@ -29,6 +32,13 @@ class LightningIRDataModule(LightningDataModule):
     Shuffling applies to map-style training sets only (``RunDataset``): iterable datasets (``TupleDataset``) are
     read in order, since a stream cannot be shuffled without reading it whole.
 
+    Inference dataloaders (indexing, search, re-ranking: :meth:`inference_dataloader` and :meth:`test_dataloader`)
+    are length-bucketed unless ``length_bucketing`` is off: documents, queries and re-ranking pairs are sorted by
+    length within windows of ``bucket_window`` batches, so batches carry little padding (see
+    :mod:`lightning_ir.data.bucketing`). Every item keeps its id, and run files keep the dataset's query order.
+    Validation and prediction dataloaders are not bucketed (validation losses need whole queries; predictions come
+    back in dataset order).
+
     Args:
         train_dataset: Training set.
         train_batch_size: Queries per training batch (required with ``train_dataset``).
@@ -38,9 +48,11 @@ class LightningIRDataModule(LightningDataModule):
         inference_datasets: Datasets for validation (the Run and Tuple datasets among them), testing and inference
             (all of them: Doc to index, Query to search, Run to re-rank).
         num_workers: DataLoader worker processes.
+        length_bucketing: Batch inference datasets in length-sorted buckets.
+        bucket_window: Batches per sorting window of length bucketing.
 
     Raises:
-        ValueError: A batch size is missing for the datasets given.
+        ValueError: A batch size is missing for the datasets given, or ``bucket_window`` is not positive.
     """
 
     def __init__(
@@ -51,6 +63,8 @@ class LightningIRDataModule(LightningDataModule):
         inference_batch_size: int | None = None,
         inference_datasets: Sequence[InferenceDataset] | None = None,
         num_workers: int = 0,
+        length_bucketing: bool = True,
+        bucket_window: int = DEFAULT_WINDOW,
     ) -> None:
         super().__init__()
         if train_dataset is not None and train_batch_size is None:
@@ -63,6 +77,8 @@ class LightningIRDataModule(LightningDataModule):
         self.inference_batch_size = inference_batch_size
         self.inference_datasets = list(inference_datasets or [])
         self.num_workers = num_workers
+        self.length_bucketing = length_bucketing
+        self.bucket_window = check_positive_int("LightningIRDataModule", "bucket_window", bucket_window)
         self.collator = LightningIRCollator()
 
     def setup(self, stage: str) -> None:
@@ -80,7 +96,7 @@ class LightningIRDataModule(LightningDataModule):
             raise ValueError("LightningIRDataModule: stage 'fit' needs a train_dataset")
 
     def _dataloader(self, dataset: InferenceDataset, batch_size: int | None, shuffle: bool = False) -> DataLoader:
-        return DataLoader(
+        return ShardedDataLoader(
             dataset,
             batch_size=batch_size,
             shuffle=shuffle and not isinstance(dataset, IterableDataset),
@@ -105,9 +121,23 @@ class LightningIRDataModule(LightningDataModule):
         return self.inference_dataloader()
 
     def predict_dataloader(self) -> list[DataLoader]:
-        """One dataloader per inference dataset (same as :meth:`inference_dataloader`)."""
-        return self.inference_dataloader()
+        """One dataloader per inference dataset, in dataset order (not bucketed: predictions are returned in order)."""
+        return [self._dataloader(dataset, self.inference_batch_size) for dataset in self.inference_datasets]
 
     def inference_dataloader(self) -> list[DataLoader]:
-        """One dataloader per inference dataset: Doc for indexing, Query for search, Run for re-ranking."""
-        return [self._dataloader(dataset, self.inference_batch_size) for dataset in self.inference_datasets]
+        """One dataloader per inference dataset: Doc for indexing, Query for search, Run for re-ranking.
+
+        Length-bucketed unless ``length_bucketing`` is off (see the class docstring).
+        """
+        if not self.length_bucketing or self.inference_batch_size is None:
+            return [self._dataloader(dataset, self.inference_batch_size) for dataset in self.inference_datasets]
+        return [self._bucketed_dataloader(dataset, self.inference_batch_size) for dataset in self.inference_datasets]
+
+    def _bucketed_dataloader(self, dataset: InferenceDataset, batch_size: int) -> DataLoader:
+        return ShardedDataLoader(
+            LengthBucketedDataset(dataset, batch_size, self.bucket_window),
+            batch_size=None,
+            num_workers=self.num_workers,
+            collate_fn=BucketCollator(self.collator),  # type: ignore[arg-type]  # batch_size=None: one Bucket a call
+            persistent_workers=self.num_workers > 0,
+        )

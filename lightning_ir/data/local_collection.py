@@ -64,18 +64,25 @@ class LocalDocs(BaseDocs):
     def __init__(self, path: Path) -> None:
         self._path = path
         self._store: LocalDocStore | None = None
+        self._stamp: tuple[int, int, int] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"_path": self._path, "_store": None}
+        return {"_path": self._path, "_store": None, "_stamp": None}
 
     def docs_iter(self) -> Iterator[LocalDoc]:
         """Yields the documents of the file in file order (see :func:`read_docs`)."""
         return read_docs(self._path)
 
     def docs_store(self, field: str = "doc_id") -> LocalDocStore:
-        """A store that looks documents up by ``doc_id`` (whatever ``field``), built on first use."""
-        if self._store is None:
+        """A store that looks documents up by ``doc_id`` (whatever ``field``), built on first use.
+
+        It is built again when the file was replaced since (e.g. a training-tuples folder written anew).
+        """
+        stat = self._path.stat()
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if self._store is None or stamp != self._stamp:
             self._store = LocalDocStore(numbered_docs(self._path), self._path)
+            self._stamp = stamp
         return self._store
 
     def docs_count(self) -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Iterator
 from typing import TypeVar
 
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 T = TypeVar("T")
 
@@ -67,3 +68,37 @@ class ShardedIterableDataset(IterableDataset[T]):
             raise TypeError(f"{type(self).__name__} does not know its size in advance")
         rank, world_size = distributed_rank()
         return len(range(rank, total, world_size))
+
+
+def batches_per_process(total: int, batch_size: int, num_workers: int) -> int:
+    """Batches this process yields when ``total`` items are sharded and every worker batches its own share.
+
+    Each of the ``max(1, num_workers)`` DataLoader workers of this rank batches its items on its own, so a worker with
+    ``n`` items yields ``ceil(n / batch_size)`` batches (more, in all, than ``ceil(items / batch_size)``).
+    """
+    rank, world_size = distributed_rank()
+    workers = max(1, num_workers)
+    num_shards = world_size * workers
+    counts = [len(range(worker * world_size + rank, total, num_shards)) for worker in range(workers)]
+    return sum(math.ceil(count / batch_size) for count in counts)
+
+
+class ShardedDataLoader(DataLoader):
+    """A DataLoader whose length is the exact number of batches it yields, with any number of workers.
+
+    Lightning takes ``len(dataloader)`` batches and no more; PyTorch's length, ``ceil(items / batch_size)``, is short
+    by up to one batch per worker when the workers of a sharded dataset batch their shares separately. The dataset
+    may say its number of batches itself (``num_batches(num_workers)``, as length-bucketed datasets do).
+    """
+
+    def __len__(self) -> int:
+        dataset = self.dataset
+        num_batches = getattr(dataset, "num_batches", None)
+        if callable(num_batches):
+            return int(num_batches(self.num_workers))
+        if isinstance(dataset, ShardedIterableDataset) and self.batch_size is not None:
+            total = dataset.count_all()
+            if total is None:
+                raise TypeError(f"{type(dataset).__name__} does not know its size in advance")
+            return batches_per_process(total, self.batch_size, self.num_workers)
+        return super().__len__()

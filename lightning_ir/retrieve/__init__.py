@@ -23,6 +23,7 @@ from .base import (
     SearchResult,
     read_metadata,
 )
+from .bm25 import BM25IndexConfig, BM25Indexer, BM25SearchConfig, BM25Searcher
 from .faiss import (
     FaissFlatIndexConfig,
     FaissFlatIndexer,
@@ -34,10 +35,15 @@ from .faiss import (
     FaissSearchConfig,
     FaissSearcher,
 )
+from .seismic import SeismicIndexConfig, SeismicIndexer, SeismicSearchConfig, SeismicSearcher
 from .sparse import SparseIndexConfig, SparseIndexer, SparseSearchConfig, SparseSearcher
 from .torch import TorchDenseIndexConfig, TorchDenseIndexer, TorchDenseSearchConfig, TorchDenseSearcher
 
 __all__ = [
+    "BM25IndexConfig",
+    "BM25Indexer",
+    "BM25SearchConfig",
+    "BM25Searcher",
     "FaissFlatIndexConfig",
     "FaissFlatIndexer",
     "FaissIVFIndexConfig",
@@ -55,6 +61,10 @@ __all__ = [
     "SearchConfig",
     "SearchResult",
     "Searcher",
+    "SeismicIndexConfig",
+    "SeismicIndexer",
+    "SeismicSearchConfig",
+    "SeismicSearcher",
     "SparseIndexConfig",
     "SparseIndexer",
     "SparseSearchConfig",

@@ -25,14 +25,15 @@ BI_ENCODER_ARGS = {
     "query_length", "doc_length", "similarity_function", "query_expansion", "attend_to_query_expanded_tokens",
     "query_pooling_strategy", "query_mask_scoring_tokens", "query_aggregation_function", "doc_expansion",
     "attend_to_doc_expanded_tokens", "doc_pooling_strategy", "doc_mask_scoring_tokens", "normalize",
-    "sparsification", "add_marker_tokens", "embedding_dim", "projection",
+    "sparsification", "add_marker_tokens", "embedding_dim", "projection", "tie_encoders",
 }  # fmt: skip
 HAND_WRITTEN_ADDED_ARGS = {
     LightningIRConfig: {"query_length", "doc_length"},
     BiEncoderConfig: BI_ENCODER_ARGS,
     CrossEncoderConfig: {"query_length", "doc_length", "pooling_strategy", "linear_bias"},
-    ColConfig: BI_ENCODER_ARGS,
-    SpladeConfig: BI_ENCODER_ARGS,
+    ColConfig: BI_ENCODER_ARGS | {"query_token", "doc_token"},
+    SpladeConfig: BI_ENCODER_ARGS
+    | {"logits_chunk_size", "static_query_weights", "freeze_query_weights", "max_active_dims"},
 }
 """``ADDED_ARGS`` as the built-in configs spelled them out before they were derived."""
 

@@ -188,6 +188,7 @@ def test_encoder_decoder_backbones_are_refused(tmp_path: Path, model_type: str, 
     with pytest.raises(ValueError, match="encoder-decoder") as error:
         load(str(directory))
     assert repr(model_type) in str(error.value)
+    assert "T5CrossEncoderConfig" in str(error.value)
 
 
 @pytest.mark.parametrize("value", [None, "BertTokenizerFastTypo"], ids=["missing", "misnamed"])

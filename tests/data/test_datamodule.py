@@ -44,7 +44,7 @@ def test_batch_sizes_are_required(corpus: Corpus) -> None:
 
 
 def test_inference_validation_and_test_dataloaders(corpus: Corpus) -> None:
-    module = LightningIRDataModule(inference_batch_size=2, inference_datasets=datasets(corpus))
+    module = LightningIRDataModule(inference_batch_size=2, inference_datasets=datasets(corpus), length_bucketing=False)
     module.setup("predict")
     loaders = module.inference_dataloader()
     first_batches = [next(iter(loader)) for loader in loaders]
@@ -57,6 +57,16 @@ def test_inference_validation_and_test_dataloaders(corpus: Corpus) -> None:
     validation = module.val_dataloader()
     assert [type(loader.dataset) for loader in validation] == [RunDataset, TupleDataset]
     assert [type(loader.dataset) for loader in module.test_dataloader()] == [type(d) for d in datasets(corpus)]
+    bucketed = LightningIRDataModule(inference_batch_size=2, inference_datasets=datasets(corpus))
+    loaders = bucketed.test_dataloader()
+    assert [type(batch) for batch in (next(iter(loader)) for loader in loaders)] == [
+        IndexBatch,
+        SearchBatch,
+        RankBatch,
+        TrainBatch,
+    ]
+    assert [type(loader.dataset.dataset) for loader in loaders] == [type(d) for d in datasets(corpus)]
+    assert [len(list(loader)) for loader in loaders] == [3, 2, 2, 2]
 
 
 def test_train_dataloader_shuffles_map_style_only(corpus: Corpus) -> None:

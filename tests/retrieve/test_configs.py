@@ -24,10 +24,10 @@ from lightning_ir.retrieve import (
 
 SIGNATURES = {
     SearchConfig: {"k": 10},
-    TorchDenseSearchConfig: {"k": 10},
-    SparseSearchConfig: {"k": 10},
+    TorchDenseSearchConfig: {"k": 10, "in_memory": True},
+    SparseSearchConfig: {"k": 10, "in_memory": True},
     FaissSearchConfig: {"k": 10, "candidate_k": 100, "imputation_strategy": None, "n_probe": 1, "ef_search": 16},
-    TorchDenseIndexConfig: {},
+    TorchDenseIndexConfig: {"precision": "float32"},
     SparseIndexConfig: {},
     FaissFlatIndexConfig: {},
     FaissIVFIndexConfig: {"num_train_embeddings": None, "num_centroids": 262144, "ef_construction": 40},
@@ -69,6 +69,11 @@ def test_configs_of_different_classes_or_values_differ() -> None:
         (lambda: FaissIVFPQIndexConfig(n_bits=0), "FaissIVFPQIndexConfig: n_bits must be a positive integer, got 0"),
         (lambda: FaissIVFPQIndexConfig(num_centroids=0), "FaissIVFPQIndexConfig: num_centroids must be a positive"),
         (lambda: TorchDenseSearchConfig(k="5"), "TorchDenseSearchConfig: k must be a positive integer, got '5'"),
+        (lambda: TorchDenseSearchConfig(in_memory="no"), "TorchDenseSearchConfig: in_memory must be True or False"),
+        (
+            lambda: TorchDenseIndexConfig(precision="fp8"),
+            "TorchDenseIndexConfig: precision must be one of the allowed values",
+        ),
     ],
 )
 def test_invalid_values_are_refused_naming_the_class_and_option(build, message: str) -> None:

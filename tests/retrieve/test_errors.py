@@ -104,9 +104,30 @@ def test_failing_add_leaves_previous_index_intact(index_dir):
     indexer.add(["x", "y"], torch.randn(2, 1, 4), torch.ones(2, 1, dtype=torch.bool))
     with pytest.raises(ValueError, match=r"embedding dim changed from 4 to 8"):
         indexer.add(["z"], torch.randn(1, 1, 8), torch.ones(1, 1, dtype=torch.bool))
-    with pytest.raises(ValueError, match=r"duplicate doc id 'x'"):
+    with pytest.raises(ValueError, match=r"duplicate doc id 'x': added before"):
         indexer.add(["x"], torch.randn(1, 1, 4), torch.ones(1, 1, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"duplicate doc ids 'y', 'u'"):
+        indexer.add(["u", "y", "u"], torch.randn(3, 1, 4), torch.ones(3, 1, dtype=torch.bool))
     assert {path.name: path.read_bytes() for path in index_dir.iterdir()} == before
+    staging = indexer.staging_dir  # the vectors stream into a temporary sibling until the index is saved
+    assert staging is not None
+    assert staging.parent == index_dir.parent
+    assert staging.name.startswith(".index.tmp.")
+    indexer.abort()
+    assert not staging.exists()
+    assert siblings(index_dir) == ["index"]
+    with pytest.raises(RuntimeError, match="was aborted"):
+        indexer.add(["v"], torch.randn(1, 1, 4), torch.ones(1, 1, dtype=torch.bool))
+
+
+def test_an_indexer_dropped_without_saving_removes_its_temporary_folder(index_dir):
+    indexer = TorchDenseIndexer(index_dir, TorchDenseIndexConfig(), model_config())
+    indexer.add(["x"], torch.randn(1, 1, 4), torch.ones(1, 1, dtype=torch.bool))
+    staging = indexer.staging_dir
+    assert staging is not None
+    assert staging.is_dir()
+    del indexer
+    assert not staging.exists()
     assert siblings(index_dir) == ["index"]
 
 
@@ -116,12 +137,12 @@ def test_failure_while_saving_leaves_previous_index_intact(index_dir, monkeypatc
     indexer.add(["x"], torch.randn(1, 1, 4), torch.ones(1, 1, dtype=torch.bool))
     written = []
 
-    def fail_midway(staging: Path):
-        indexer.buffer.write(staging / "embeddings.npy")  # half of the files are written ...
-        written.append(staging)
+    def fail_midway(staging: Path, shards):
+        written.append(staging)  # the shard's files are complete ...
+        assert (staging / "embeddings.npy").is_file()
         raise OSError("disk full")  # ... then the write fails
 
-    monkeypatch.setattr(indexer, "_write", fail_midway)
+    monkeypatch.setattr(indexer, "_finalize", fail_midway)
     with pytest.raises(OSError, match="disk full"):
         indexer.save()
     assert written
@@ -138,6 +159,8 @@ def test_save_replaces_previous_index(index_dir):
     indexer.save()
     assert TorchDenseSearcher(index_dir, TorchDenseSearchConfig(), model_config()).doc_ids == ["only"]
     assert siblings(index_dir) == ["index"]
+    with pytest.raises(RuntimeError, match="saved its index; create a new indexer"):
+        indexer.add(["more"], torch.randn(1, 1, 4), torch.ones(1, 1, dtype=torch.bool))
 
 
 def test_save_without_documents(tmp_path):

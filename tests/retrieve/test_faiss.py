@@ -18,7 +18,7 @@ from lightning_ir.retrieve import (  # noqa: E402
     TorchDenseIndexConfig,
     TorchDenseSearchConfig,
 )
-from lightning_ir.retrieve.faiss.ivf_indexer import FaissIVFIndexer  # noqa: E402
+from lightning_ir.retrieve.base.sampling import sample_vectors  # noqa: E402
 
 from .helpers import assert_matches_brute_force, brute_force_scores, build_index, model_config, search  # noqa: E402
 
@@ -112,12 +112,16 @@ def test_multi_vector_min_imputation_ranks_retrieved_documents(tmp_path, random_
     assert all(len(ids) <= 3 for ids in result.doc_ids)
 
 
-def test_ivf_trains_on_a_random_sample():
+def test_ivf_trains_on_a_random_sample_of_all_shards(tmp_path):
     vectors = np.arange(1000, dtype=np.float32).reshape(-1, 1).repeat(4, axis=1)
-    sample = FaissIVFIndexer._sample(vectors, 100)
+    np.save(tmp_path / "a.npy", vectors[:300])
+    np.save(tmp_path / "b.npy", vectors[300:])
+    sample = sample_vectors([tmp_path / "a.npy", tmp_path / "b.npy"], 100)
     assert sample.shape == (100, 4)
     assert len(np.unique(sample[:, 0])) == 100
     assert sample[:, 0].max() > 500  # not the first 100 rows
+    assert sample[:, 0].min() < 300  # from both files
+    assert (np.diff(sample[:, 0]) > 0).all()
 
 
 def test_ivf_stores_index_config(tmp_path):

@@ -17,21 +17,31 @@ def sparse_vectors(num: int, vocab: int, seed: int) -> torch.Tensor:
     return torch.where(torch.rand(num, 1, vocab, generator=generator) < 0.05, values, torch.zeros(()))
 
 
+def counting_blocks(monkeypatch, blocks: list[int]) -> None:
+    """Records the number of documents of every block the sparse searcher scores."""
+    original = sparse_searcher.SparseSearcher._blocks
+
+    def blocks_recorded(self, docs_per_block):
+        for start, matrix in original(self, docs_per_block):
+            blocks.append(matrix.shape[0])
+            yield start, matrix
+
+    monkeypatch.setattr(sparse_searcher.SparseSearcher, "_blocks", blocks_recorded)
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
 @pytest.mark.parametrize("similarity", ["dot", "cosine"])
-def test_sparse_matches_dense_brute_force(tmp_path, similarity, monkeypatch):
-    blocks = []
-    original = sparse_searcher.SparseSearcher._block
+def test_sparse_matches_dense_brute_force(tmp_path, similarity, in_memory, monkeypatch):
+    blocks: list[int] = []
     monkeypatch.setattr(sparse_searcher, "BLOCK_ELEMENTS", 1)  # blocks of 1024 documents
-    monkeypatch.setattr(
-        sparse_searcher.SparseSearcher, "_block", lambda self, s, e: blocks.append(e - s) or original(self, s, e)
-    )
+    counting_blocks(monkeypatch, blocks)
     docs, queries = sparse_vectors(3000, 500, seed=0), sparse_vectors(5, 500, seed=1)
     doc_mask, query_mask = torch.ones(3000, 1, dtype=torch.bool), torch.ones(5, 1, dtype=torch.bool)
     doc_mask[7] = False  # a document without a scoring vector scores 0
     config = model_config("splade", similarity)
     index_dir = build_index(tmp_path / "index", SparseIndexConfig(), config, docs, doc_mask, batch_size=512)
 
-    result = search(index_dir, SparseSearchConfig(k=10), config, queries, query_mask)
+    result = search(index_dir, SparseSearchConfig(k=10, in_memory=in_memory), config, queries, query_mask)
 
     expected = brute_force_scores(
         queries, query_mask, docs * doc_mask[:, :, None], torch.ones_like(doc_mask), similarity

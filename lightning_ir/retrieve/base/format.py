@@ -1,11 +1,15 @@
-"""The on-disk index format: ``config.json``, the doc ids file, arrays, and the atomic write into place.
+"""The on-disk index format: ``config.json``, shards, doc ids files, arrays, and the atomic write into place.
 
 An index is a directory::
 
     index_dir/
-        config.json      IndexMetadata (format version, index type, model type, scoring settings, sizes)
-        doc_ids.txt      one document id per line, in index order
-        ...              index data written by the indexer (.npy arrays, index.faiss)
+        config.json      IndexMetadata (format version, index type, model type, scoring settings, sizes, shards)
+        doc_ids.txt      the first shard's document ids, one per line, in index order
+        ...              the first shard's data written by the indexer (.npy arrays, index.faiss)
+        shards/00001/    further shards (incremental adds, distributed ranks): doc_ids.txt and data files each
+
+The documents of an index are those of its shards in the order ``config.json`` lists them; a document's index
+position counts across shards. Format 1 (before shards) is read as an index of one shard.
 """
 
 from __future__ import annotations
@@ -20,18 +24,19 @@ from typing import Any
 import numpy as np
 
 from ...atomic import atomic_directory, check_replaceable
+from .errors import IndexFormatError
 from .model_config import ScoringSettings
 from .model_identity import ModelIdentity
+from .npy_file import NpyReader
+from .shards import ROOT_SHARD, ShardInfo
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS = (1, 2)
+"""Format 1 indexes (one shard, float32 vectors) are read as they are."""
 CONFIG_FILE = "config.json"
 DOC_IDS_FILE = "doc_ids.txt"
 EMBEDDINGS_FILE = "embeddings.npy"
 DOC_LENGTHS_FILE = "doc_lengths.npy"
-
-
-class IndexFormatError(ValueError):
-    """An index directory exists but is corrupt, incomplete or inconsistent."""
 
 
 @dataclass
@@ -50,6 +55,7 @@ class IndexMetadata:
         model_config: The full model configuration, when it offered ``to_dict()``.
         model_identity: Name or path and weights fingerprint of the model that built the index (None when unknown).
         format_version: Version of this on-disk format.
+        shards: The shards holding the documents, in index order (one shard, the index folder, when empty).
     """
 
     index_type: str
@@ -63,13 +69,24 @@ class IndexMetadata:
     model_config: dict[str, Any] | None = None
     model_identity: ModelIdentity | None = None
     format_version: int = FORMAT_VERSION
+    shards: list[ShardInfo] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.shards:
+            self.shards = [ShardInfo(ROOT_SHARD, self.num_docs, self.num_embeddings)]
 
     def to_dict(self) -> dict[str, Any]:
         """Returns a JSON-serialisable dictionary."""
         data = asdict(self)
         data["scoring"] = self.scoring.to_dict()
         data["model_identity"] = None if self.model_identity is None else self.model_identity.to_dict()
+        data["shards"] = [shard.to_dict() for shard in self.shards]
         return data
+
+    @property
+    def precision(self) -> str:
+        """How dense vectors are stored (``index_config["precision"]``; float32 for indexes without the option)."""
+        return str(self.index_config.get("precision") or "float32")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], path: Path) -> IndexMetadata:
@@ -83,13 +100,13 @@ class IndexMetadata:
             IndexFormatError: On an unsupported format version or missing/invalid fields.
         """
         version = data.get("format_version") if isinstance(data, dict) else None
-        if version != FORMAT_VERSION:
+        if version not in READABLE_FORMAT_VERSIONS:
             raise IndexFormatError(
-                f"{path}: unsupported index format version {version!r}, this lightning_ir reads version "
-                f"{FORMAT_VERSION}; rebuild the index"
+                f"{path}: unsupported index format version {version!r}, this lightning_ir reads versions "
+                f"{', '.join(map(str, READABLE_FORMAT_VERSIONS))}; rebuild the index (or update lightning_ir)"
             )
         try:
-            return cls(
+            metadata = cls(
                 index_type=str(data["index_type"]),
                 scoring=ScoringSettings.from_dict(data["scoring"]),
                 num_docs=int(data["num_docs"]),
@@ -101,9 +118,27 @@ class IndexMetadata:
                 model_config=data.get("model_config"),
                 model_identity=ModelIdentity.from_dict(data.get("model_identity")),
                 format_version=version,
+                shards=[ShardInfo.from_dict(shard, path) for shard in data.get("shards") or []],
             )
+        except IndexFormatError:
+            raise
         except (KeyError, TypeError, ValueError) as error:
             raise IndexFormatError(f"{path}: invalid index config ({type(error).__name__}: {error})") from error
+        metadata.check_shards(path)
+        return metadata
+
+    def check_shards(self, path: Path) -> None:
+        """Raises an :class:`IndexFormatError` when the shards do not add up to the index's sizes."""
+        paths = [shard.path for shard in self.shards]
+        if len(set(paths)) != len(paths) or paths[0] != ROOT_SHARD:
+            raise IndexFormatError(f"{path}: the shards {paths} must be distinct and start with the index folder '.'")
+        num_docs = sum(shard.num_docs for shard in self.shards)
+        num_embeddings = sum(shard.num_embeddings for shard in self.shards)
+        if (num_docs, num_embeddings) != (self.num_docs, self.num_embeddings):
+            raise IndexFormatError(
+                f"{path}: the shards hold {num_docs} documents and {num_embeddings} vectors, but the index says "
+                f"{self.num_docs} and {self.num_embeddings}"
+            )
 
 
 def write_metadata(index_dir: Path, metadata: IndexMetadata) -> None:
@@ -140,8 +175,15 @@ def write_doc_ids(index_dir: Path, doc_ids: Sequence[str]) -> None:
             file.write("\n")
 
 
+def iter_doc_ids(shard_dir: Path) -> Iterator[str]:
+    """Yields a shard's document ids, one line at a time (without reading the whole file)."""
+    with open(shard_dir / DOC_IDS_FILE, encoding="utf-8", newline="\n") as file:
+        for line in file:
+            yield line[:-1] if line.endswith("\n") else line
+
+
 def read_doc_ids(index_dir: Path, num_docs: int) -> list[str]:
-    """Reads the document ids and checks there are ``num_docs`` of them.
+    """Reads a shard's document ids and checks there are ``num_docs`` of them.
 
     Raises:
         FileNotFoundError: If the file is missing.
@@ -189,6 +231,21 @@ def load_array(
     return array
 
 
+def open_array(path: Path, shape: tuple[int, ...], dtype: np.dtype | type) -> NpyReader:
+    """Opens a ``.npy`` file for explicit block reads and checks its shape and dtype (nothing is loaded).
+
+    Raises:
+        FileNotFoundError: If the file is missing.
+        IndexFormatError: If it cannot be read or has the wrong shape or dtype.
+    """
+    reader = NpyReader(path)
+    if reader.shape != shape:
+        raise IndexFormatError(f"{path} has shape {reader.shape}, expected {shape} from the index's {CONFIG_FILE}")
+    if reader.dtype != np.dtype(dtype):
+        raise IndexFormatError(f"{path} has dtype {reader.dtype}, expected {np.dtype(dtype)}")
+    return reader
+
+
 def check_finite(array: np.ndarray, path: Path, block: int = 1 << 16) -> None:
     """Raises an :class:`IndexFormatError` naming ``path`` and the first row that holds a NaN or infinite value.
 
@@ -202,29 +259,47 @@ def check_finite(array: np.ndarray, path: Path, block: int = 1 << 16) -> None:
             raise IndexFormatError(f"{path} holds a non-finite value (NaN or inf) in row {row}; rebuild the index")
 
 
-def load_doc_lengths(index_dir: Path, metadata: IndexMetadata) -> np.ndarray:
-    """Loads ``doc_lengths.npy`` (vectors per document) and checks it against ``config.json``.
+def load_doc_lengths(shard_dir: Path, num_docs: int, num_embeddings: int, multi_vector: bool) -> np.ndarray:
+    """Loads a shard's ``doc_lengths.npy`` (vectors per document) and checks it against ``config.json``.
+
+    Args:
+        shard_dir: The shard's folder.
+        num_docs: The shard's number of documents.
+        num_embeddings: The shard's number of vectors.
+        multi_vector: Whether the index may hold several vectors per document.
 
     Raises:
         FileNotFoundError: If the file is missing.
         IndexFormatError: If its shape or sum does not match.
     """
-    path = index_dir / DOC_LENGTHS_FILE
-    lengths = load_array(path, (metadata.num_docs,), np.int64)
-    if metadata.num_docs and int(lengths.min()) < 0:
+    path = shard_dir / DOC_LENGTHS_FILE
+    lengths = load_array(path, (num_docs,), np.int64)
+    if num_docs and int(lengths.min()) < 0:
         raise IndexFormatError(f"{path}: document {int(np.argmin(lengths))} has a negative number of vectors")
-    if not metadata.multi_vector and (metadata.num_embeddings != metadata.num_docs or (lengths != 1).any()):
+    if not multi_vector and (num_embeddings != num_docs or (lengths != 1).any()):
         bad = int(np.argmax(lengths != 1)) if (lengths != 1).any() else 0
         raise IndexFormatError(
-            f"{path}: {index_dir / CONFIG_FILE} describes a single-vector index, but document {bad} has "
-            f"{int(lengths[bad])} vectors ({metadata.num_embeddings} vectors for {metadata.num_docs} documents)"
+            f"{path}: config.json describes a single-vector index, but document {bad} has "
+            f"{int(lengths[bad]) if num_docs else 0} vectors ({num_embeddings} vectors for {num_docs} documents)"
         )
-    if int(lengths.sum()) != metadata.num_embeddings:
+    if int(lengths.sum()) != num_embeddings:
         raise IndexFormatError(
-            f"{path}: document lengths sum to {int(lengths.sum())}, but {index_dir / CONFIG_FILE} says "
-            f"{metadata.num_embeddings} embeddings"
+            f"{path}: document lengths sum to {int(lengths.sum())}, but config.json says {num_embeddings} embeddings"
         )
     return lengths
+
+
+def check_finite_file(reader: NpyReader, block: int = 1 << 16) -> None:
+    """Like :func:`check_finite` for a file read block by block with explicit reads (bounded memory)."""
+    buffer = np.empty((min(block, max(1, reader.num_rows)), *reader.shape[1:]), dtype=reader.dtype)
+    for start in range(0, reader.num_rows, block):
+        chunk = reader.read(start, start + block, out=buffer)
+        finite = np.isfinite(chunk).reshape(chunk.shape[0], -1).all(axis=1)
+        if not finite.all():
+            row = start + int(np.argmin(finite))
+            raise IndexFormatError(
+                f"{reader.path} holds a non-finite value (NaN or inf) in row {row}; rebuild the index"
+            )
 
 
 def is_index_dir(path: Path) -> bool:

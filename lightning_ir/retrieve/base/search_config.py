@@ -32,3 +32,9 @@ class SearchConfig(RetrieveConfig):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "k", check_positive(type(self).__name__, "k", self.k))
+
+
+def check_flag(owner: str, option: str, value: object) -> None:
+    """Raises a ValueError naming ``owner`` and ``option`` unless ``value`` is True or False."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{owner}: {option} must be True or False, got {value!r}")

@@ -12,7 +12,8 @@ from typing import ClassVar
 import torch
 
 from ...validation import check_positive
-from .format import IndexMetadata, read_doc_ids, read_metadata
+from .doc_id_list import DocIdList
+from .format import IndexMetadata, read_metadata
 from .model_config import ScoringModelConfig
 from .model_identity import ModelIdentity, check_model_identity
 from .scoring import normalize
@@ -44,6 +45,9 @@ class SearchResult:
 
 class Searcher(ABC):
     """Loads an index directory and retrieves the top-k documents for batches of query embeddings.
+
+    An index made of shards (incremental adds, distributed indexing) is searched as one: document positions count
+    across the shards in the order ``config.json`` lists them.
 
     Args:
         index_dir: The index directory written by an :class:`~lightning_ir.retrieve.base.indexer.Indexer`.
@@ -79,7 +83,8 @@ class Searcher(ABC):
         self.metadata: IndexMetadata = read_metadata(self.index_dir)
         self._check_index(model_config)
         check_model_identity(self.metadata.model_identity, model_identity, self.index_dir, allow_model_mismatch)
-        self.doc_ids = read_doc_ids(self.index_dir, self.metadata.num_docs)
+        shards = [(shard.folder(self.index_dir), shard.num_docs) for shard in self.metadata.shards]
+        self.doc_ids = DocIdList.read(shards)
         self.use_gpu = use_gpu
         self.device = torch.device("cpu")
         if use_gpu and torch.cuda.is_available():

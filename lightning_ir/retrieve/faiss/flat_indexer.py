@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from .backend import import_faiss
 from .indexer import FaissIndexer
@@ -15,5 +14,5 @@ class FaissFlatIndexer(FaissIndexer):
 
     index_type = "faiss-flat"
 
-    def _build_index(self, vectors: np.ndarray) -> Any:
-        return import_faiss().IndexFlatIP(vectors.shape[1])
+    def _build_index(self, dim: int, num_vectors: int, files: list[Path]) -> Any:
+        return import_faiss().IndexFlatIP(dim)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from ..base.sampling import sample_vectors
 from .backend import import_faiss
 from .indexer import FaissIndexer
 
@@ -18,7 +18,6 @@ logger = logging.getLogger(__name__)
 
 MIN_POINTS_PER_CENTROID = 39
 MAX_POINTS_PER_CENTROID = 256
-SAMPLE_SEED = 0
 
 
 class FaissIVFIndexer(FaissIndexer):
@@ -27,17 +26,17 @@ class FaissIVFIndexer(FaissIndexer):
     index_type = "faiss-ivf"
     index_config: FaissIVFIndexConfig
 
-    def _build_index(self, vectors: np.ndarray) -> Any:
+    def _build_index(self, dim: int, num_vectors: int, files: list[Path]) -> Any:
         faiss = import_faiss()
-        num_train = self._num_train(vectors.shape[0])
+        num_train = self._num_train(num_vectors)
         num_centroids = self._num_centroids(num_train)
-        self._check_trainable(vectors.shape[1], num_train)
-        index = faiss.index_factory(vectors.shape[1], self._factory_string(num_centroids), faiss.METRIC_INNER_PRODUCT)
+        self._check_trainable(dim, num_train)
+        index = faiss.index_factory(dim, self._factory_string(num_centroids), faiss.METRIC_INNER_PRODUCT)
         ivf = faiss.extract_index_ivf(index)
         faiss.downcast_index(ivf.quantizer).hnsw.efConstruction = self.index_config.ef_construction
-        clustering_index = faiss.IndexFlatL2(vectors.shape[1])
+        clustering_index = faiss.IndexFlatL2(dim)
         ivf.clustering_index = clustering_index
-        sample = self._sample(vectors, num_train)
+        sample = sample_vectors(files, num_train)
         if self.verbose:
             logger.info("training %d centroids on %d random vectors", num_centroids, num_train)
         index.train(sample)
@@ -68,21 +67,12 @@ class FaissIVFIndexer(FaissIndexer):
             num_centroids = cap
         return num_centroids
 
-    @staticmethod
-    def _sample(vectors: np.ndarray, num_train: int) -> np.ndarray:
-        """A uniformly random sample of ``num_train`` rows (sorted, for sequential reads of a memory map)."""
-        if num_train >= vectors.shape[0]:
-            return np.ascontiguousarray(vectors)
-        rng = np.random.default_rng(SAMPLE_SEED)
-        rows = np.sort(rng.choice(vectors.shape[0], size=num_train, replace=False))
-        return np.ascontiguousarray(vectors[rows])
-
 
 class FaissIVFPQIndexer(FaissIVFIndexer):
     """Writes a faiss IVF index with product-quantised vectors (``IVF{num_centroids}_HNSW32,PQ{m}x{n_bits}``).
 
-    The float32 vectors are kept in ``embeddings.npy`` as well: search memory-maps them to re-score the
-    quantised candidates exactly (``FaissSearchConfig(imputation_strategy=None)``, the default).
+    The float32 vectors are kept in ``embeddings.npy`` as well: search reads the candidates' vectors from it to
+    re-score the quantised candidates exactly (``FaissSearchConfig(imputation_strategy=None)``, the default).
     """
 
     index_type = "faiss-ivfpq"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from ..base.format import EMBEDDINGS_FILE, IndexFormatError, load_array, load_doc_lengths
+from ..base.format import EMBEDDINGS_FILE, IndexFormatError, check_finite_file, load_doc_lengths, open_array
+from ..base.npy_file import NpyReader
 from ..base.scoring import aggregate_query_tokens, doc_offsets, gather_doc_positions, score_documents
 from ..base.searcher import Searcher
 from .backend import import_faiss
@@ -32,33 +35,50 @@ class FaissSearcher(Searcher):
     def _load(self) -> None:
         faiss = import_faiss()
         metadata = self.metadata
-        path = self.index_dir / FAISS_INDEX_FILE
+        self.indexes: list[Any] = []
+        self.stored: list[NpyReader] = []
+        keeps_vectors = metadata.multi_vector or metadata.index_type == "faiss-ivfpq"
+        lengths: list[np.ndarray] = []
+        for shard in metadata.shards:
+            folder = shard.folder(self.index_dir)
+            index = self._read_index(faiss, folder / FAISS_INDEX_FILE, shard.num_embeddings)
+            if keeps_vectors:
+                shape = (shard.num_embeddings, metadata.dim)
+                reader = open_array(folder / EMBEDDINGS_FILE, shape, np.float32)
+                check_finite_file(reader)
+                self.stored.append(reader)
+            elif metadata.index_type == "faiss-flat":
+                self._check_flat_vectors(index, folder / FAISS_INDEX_FILE)
+            self.indexes.append(self._configure(faiss, index))
+            lengths.append(load_doc_lengths(folder, shard.num_docs, shard.num_embeddings, metadata.multi_vector))
+        self.doc_lengths = torch.from_numpy(np.concatenate(lengths))
+        sizes = torch.tensor([shard.num_embeddings for shard in metadata.shards])
+        self.shard_starts = torch.cat([torch.zeros(1, dtype=torch.int64), torch.cumsum(sizes, 0)])
+        self.doc_offsets = doc_offsets(self.doc_lengths)
+        self.token_to_doc = torch.repeat_interleave(torch.arange(metadata.num_docs), self.doc_lengths)
+        self.device = torch.device("cpu")
+
+    def _read_index(self, faiss: Any, path: Path, num_embeddings: int) -> Any:
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: the index at {self.index_dir} is incomplete")
         try:
             index = faiss.read_index(str(path))
         except RuntimeError as error:
             raise IndexFormatError(f"{path} is corrupt (faiss could not read it: {error})") from error
-        if index.ntotal != metadata.num_embeddings or index.d != metadata.dim:
+        if index.ntotal != num_embeddings or index.d != self.metadata.dim:
             raise IndexFormatError(
-                f"{path} holds {index.ntotal} vectors of dim {index.d}, expected {metadata.num_embeddings} of dim "
-                f"{metadata.dim}"
+                f"{path} holds {index.ntotal} vectors of dim {index.d}, expected {num_embeddings} of dim "
+                f"{self.metadata.dim}"
             )
-        self.doc_lengths = torch.from_numpy(load_doc_lengths(self.index_dir, metadata))
-        self.doc_offsets = doc_offsets(self.doc_lengths)
-        self.token_to_doc = torch.repeat_interleave(torch.arange(metadata.num_docs), self.doc_lengths)
-        self.embeddings: np.ndarray | None = None
-        if metadata.multi_vector or metadata.index_type == "faiss-ivfpq":
-            shape = (metadata.num_embeddings, metadata.dim)
-            path = self.index_dir / EMBEDDINGS_FILE
-            self.embeddings = load_array(path, shape, np.float32, mmap=not metadata.multi_vector, finite=True)
-        elif metadata.index_type == "faiss-flat":
-            self._check_flat_vectors(index, path)
-        self.index = self._configure(faiss, index)
-        self.device = torch.device("cpu")
+        return index
+
+    @property
+    def embeddings(self) -> list[NpyReader] | None:
+        """The readers of the shards' stored float32 vectors (None when the index keeps none)."""
+        return self.stored or None
 
     @staticmethod
-    def _check_flat_vectors(index: Any, path: Any, block: int = 1 << 16) -> None:
+    def _check_flat_vectors(index: Any, path: Path, block: int = 1 << 16) -> None:
         """Refuses a flat faiss index holding NaN or infinite vectors (read back block by block)."""
         for start in range(0, index.ntotal, block):
             vectors = index.reconstruct_n(start, min(block, index.ntotal - start))
@@ -91,16 +111,32 @@ class FaissSearcher(Searcher):
         if one_per_doc and queries.shape[1] == 1 and bool(mask.all()):
             if self.embeddings is not None and self.search_config.imputation_strategy is None:
                 return self._search_rescored(queries[:, 0], k)
-            scores, ids = self.index.search(np.ascontiguousarray(queries[:, 0].numpy()), k)
-            return torch.from_numpy(scores), torch.from_numpy(ids).to(torch.int64)
+            return self._index_search(queries[:, 0].numpy(), k)
         return self._search_tokens(queries, mask, k)
+
+    def _index_search(self, vectors: np.ndarray, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``n`` nearest stored vectors of each of ``vectors`` over all shards: ``(scores, positions)``, -1 if none.
+
+        Every shard's faiss index is searched for ``n`` and the results merged, which gives what one index holding
+        all shards' vectors gives (the shards share their trained centroids and codebooks).
+        """
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        all_scores, all_ids = [], []
+        for index, start in zip(self.indexes, self.shard_starts.tolist(), strict=False):
+            scores, ids = index.search(vectors, n)
+            ids = torch.from_numpy(ids).to(torch.int64)
+            all_scores.append(torch.from_numpy(scores).masked_fill(ids < 0, float("-inf")))
+            all_ids.append(torch.where(ids >= 0, ids + start, -1))
+        if len(all_ids) == 1:
+            return all_scores[0], all_ids[0]
+        scores, positions = torch.cat(all_scores, dim=1).topk(n, dim=1)
+        return scores, torch.cat(all_ids, dim=1).gather(1, positions)
 
     def _search_rescored(self, queries: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Single-vector search of a compressed index: ``candidate_k`` candidates re-scored with the stored vectors."""
         assert self.embeddings is not None
         num_candidates = min(max(k, self.search_config.candidate_k), self.num_docs)
-        _, ids = self.index.search(np.ascontiguousarray(queries.numpy()), num_candidates)
-        candidate_ids = torch.from_numpy(ids).to(torch.int64)
+        _, candidate_ids = self._index_search(queries.numpy(), num_candidates)
         vectors = torch.from_numpy(self._vectors(candidate_ids.clamp(min=0).reshape(-1)))
         scores = torch.einsum("qcd,qd->qc", vectors.view(*candidate_ids.shape, -1), queries)
         scores.masked_fill_(candidate_ids < 0, float("-inf"))
@@ -108,19 +144,28 @@ class FaissSearcher(Searcher):
         return best, candidate_ids.gather(1, positions)
 
     def _vectors(self, positions: torch.Tensor) -> np.ndarray:
-        """The stored float32 vectors at ``positions`` (read from memory or the memory map)."""
-        assert self.embeddings is not None
-        flat = positions.numpy()
-        order = np.argsort(flat, kind="stable")
+        """The stored float32 vectors at ``positions`` (read from the shards' files with explicit reads)."""
+        return self._per_shard(positions, lambda shard, rows: self.stored[shard].read_rows(rows))
+
+    def _reconstruct(self, positions: torch.Tensor) -> np.ndarray:
+        """The vectors at ``positions`` as the shards' faiss indexes store them."""
+        return self._per_shard(positions, lambda shard, rows: self.indexes[shard].reconstruct_batch(rows))
+
+    def _per_shard(self, positions: torch.Tensor, read: Callable[[int, np.ndarray], np.ndarray]) -> np.ndarray:
+        flat = positions.numpy().astype(np.int64)
         vectors = np.empty((flat.size, self.metadata.dim), dtype=np.float32)
-        vectors[order] = self.embeddings[flat[order]]
+        shard_of = np.searchsorted(self.shard_starts.numpy(), flat, side="right") - 1
+        for shard in np.unique(shard_of).tolist():
+            selected = shard_of == shard
+            vectors[selected] = read(shard, flat[selected] - int(self.shard_starts[shard]))
         return vectors
 
     def _search_tokens(self, queries: torch.Tensor, mask: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Candidate generation from the query vectors' nearest document vectors, then scoring of the candidates."""
         tokens = np.ascontiguousarray(queries[mask].numpy())
-        token_scores, token_ids = self.index.search(tokens, min(self.search_config.candidate_k, self.index.ntotal))
-        token_scores, token_ids = torch.from_numpy(token_scores), torch.from_numpy(token_ids).to(torch.int64)
+        token_scores, token_ids = self._index_search(
+            tokens, min(self.search_config.candidate_k, self.metadata.num_embeddings)
+        )
         counts = mask.sum(dim=1).tolist()
         all_scores = torch.full((queries.shape[0], k), float("-inf"))
         all_indices = torch.full((queries.shape[0], k), -1, dtype=torch.int64)
@@ -145,8 +190,7 @@ class FaissSearcher(Searcher):
         """Exact MaxSim of one query ``(seq, dim)`` against the candidate documents' vectors."""
         positions, offsets, lengths = gather_doc_positions(self.doc_offsets, self.doc_lengths, candidates)
         if self.search_config.imputation_strategy == "gather" or self.embeddings is None:
-            flat = positions.numpy()
-            doc_tokens = torch.from_numpy(self.index.reconstruct_batch(flat)) if flat.size else query.new_zeros(0, 1)
+            doc_tokens = torch.from_numpy(self._reconstruct(positions))
         else:
             doc_tokens = torch.from_numpy(self._vectors(positions))
         aggregation = self.metadata.scoring.query_aggregation_function

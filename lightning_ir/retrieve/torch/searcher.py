@@ -1,14 +1,13 @@
-"""Exact dense search with plain torch: chunked matrix products with a running top-k."""
+"""Exact dense search with plain torch: blocks of documents scored with matrix products, a running top-k."""
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
-from ..base.format import EMBEDDINGS_FILE, load_array, load_doc_lengths
-from ..base.scoring import doc_offsets, score_documents
+from ..base.scoring import score_documents
 from ..base.searcher import Searcher
 from ..base.top_k import RunningTopK
+from .store import DenseStore
 
 BLOCK_ELEMENTS = 1 << 24
 """Largest score block (queries x documents x padded doc length) computed at once, in elements (64 MiB)."""
@@ -24,34 +23,37 @@ class TorchDenseSearcher(Searcher):
 
     Single-vector indexes: one ``(queries, dim) @ (dim, docs)`` product per block of documents. Multi-vector
     indexes: MaxSim of every query token over each document's tokens (documents gathered into padded blocks),
-    aggregated over the query's masked tokens. Memory stays bounded by ``BLOCK_ELEMENTS`` and a ``(queries, k)``
-    running top-k.
+    aggregated over the query's masked tokens. Stored vectors of any precision are decoded to float32 block by block.
+    Memory stays bounded by ``BLOCK_ELEMENTS``, a ``(queries, k)`` running top-k and, with ``in_memory=False``, two
+    blocks of stored vectors read from disk; an index made of shards is searched as one.
     """
 
     index_types = ("torch-dense",)
 
     def _load(self) -> None:
-        metadata = self.metadata
-        lengths = load_doc_lengths(self.index_dir, metadata)
-        embeddings = load_array(
-            self.index_dir / EMBEDDINGS_FILE, (metadata.num_embeddings, metadata.dim), np.float32, finite=True
-        )
-        self.embeddings = torch.from_numpy(embeddings).to(self.device)
-        self.doc_lengths = torch.from_numpy(lengths).to(self.device)
-        self.doc_offsets = doc_offsets(self.doc_lengths)
-        self.one_vector_per_doc = metadata.num_embeddings == metadata.num_docs and bool((self.doc_lengths == 1).all())
-        self.max_doc_length = int(self.doc_lengths.max()) if metadata.num_docs else 0
+        in_memory = bool(getattr(self.search_config, "in_memory", True))
+        self.store = DenseStore(self.index_dir, self.metadata, in_memory, self.device)
+
+    @property
+    def doc_lengths(self) -> torch.Tensor:
+        """``(num_docs,)`` number of vectors of every document."""
+        return self.store.doc_lengths
+
+    def stored_vectors(self) -> torch.Tensor:
+        """Every stored vector decoded to float32, ``(num_embeddings, dim)`` in index order (across all shards)."""
+        blocks = [vectors.clone() for _, vectors, _, _ in self.store.blocks(DOC_BLOCK)]
+        return torch.cat(blocks) if blocks else torch.zeros(0, self.metadata.dim, device=self.device)
 
     def _search(self, queries: torch.Tensor, mask: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.one_vector_per_doc and queries.shape[1] == 1 and bool(mask.all()):
+        if self.store.one_vector_per_doc and queries.shape[1] == 1 and bool(mask.all()):
             return self._search_single_vector(queries[:, 0], k)
         return self._search_multi_vector(queries, mask, k)
 
     def _search_single_vector(self, queries: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         top_k = RunningTopK(queries.shape[0], k, self.device)
         block = max(1, min(DOC_BLOCK, BLOCK_ELEMENTS // max(1, queries.shape[0])))
-        for start in range(0, self.num_docs, block):
-            top_k.update(queries @ self.embeddings[start : start + block].T, start)
+        for start, vectors, _, _ in self.store.blocks(block):
+            top_k.update(queries @ vectors.T, start)
         return top_k.result()
 
     def _search_multi_vector(
@@ -59,13 +61,7 @@ class TorchDenseSearcher(Searcher):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         aggregation = self.metadata.scoring.query_aggregation_function
         top_k = RunningTopK(queries.shape[0], k, self.device)
-        per_doc = max(1, queries.shape[0] * queries.shape[1] * max(1, self.max_doc_length))
-        block = max(1, BLOCK_ELEMENTS // per_doc)
-        for start in range(0, self.num_docs, block):
-            end = min(start + block, self.num_docs)
-            offsets = self.doc_offsets[start:end]
-            lengths = self.doc_lengths[start:end]
-            first, last = int(offsets[0]), int(offsets[-1] + lengths[-1])
-            scores = score_documents(queries, mask, self.embeddings[first:last], offsets - first, lengths, aggregation)
-            top_k.update(scores, start)
+        per_doc = max(1, queries.shape[0] * queries.shape[1] * max(1, self.store.max_doc_length))
+        for start, vectors, offsets, lengths in self.store.blocks(max(1, BLOCK_ELEMENTS // per_doc)):
+            top_k.update(score_documents(queries, mask, vectors, offsets, lengths, aggregation), start)
         return top_k.result()

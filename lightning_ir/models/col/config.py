@@ -1,12 +1,14 @@
-"""ColBERT-style multi-vector bi-encoder (Khattab and Zaharia, SIGIR 2020)."""
+"""Configuration of ColBERT-style multi-vector bi-encoders.
 
-from __future__ import annotations
+This module's annotations are evaluated when it is imported (no ``from __future__ import annotations``): for a
+Hugging Face config, which transformers turns into a dataclass, jsonargparse resolves postponed annotations only from
+the dataclass fields, so it would read the marker tokens of a YAML recipe as YAML (``"[QUE]"`` as a list).
+"""
 
-from typing import Any
+from typing import Any, ClassVar
 
-from ..bi_encoder.config import BiEncoderConfig
-from ..bi_encoder.model import BiEncoderModel
-from ..options import MaskScoringTokens, PoolingStrategy, Projection
+from ...bi_encoder.config import BiEncoderConfig
+from ...options import MaskScoringTokens, PoolingStrategy, Projection
 
 
 class ColConfig(BiEncoderConfig):
@@ -16,6 +18,10 @@ class ColConfig(BiEncoderConfig):
     that differs from :class:`BiEncoderConfig`'s is in this signature, so a config built from YAML (where
     jsonargparse passes each default explicitly) equals ``ColConfig()``.
 
+    Published ColBERT checkpoints set the marker tokens: colbert-ir ones use the vocabulary's ``[unused0]`` /
+    ``[unused1]``, PyLate ones the ``[Q] `` / ``[D] `` tokens they added to theirs (see
+    :mod:`lightning_ir.models.col.colbert_ir` and :mod:`lightning_ir.models.col.pylate`).
+
     Args:
         query_expansion: Pad queries with [MASK] tokens to ``query_length``.
         doc_mask_scoring_tokens: Document tokens excluded from scoring.
@@ -24,12 +30,15 @@ class ColConfig(BiEncoderConfig):
         query_pooling_strategy: None: one vector per query token.
         doc_pooling_strategy: None: one vector per document token.
         normalize: L2-normalise the token vectors.
-        add_marker_tokens: Insert ``[QUE]`` / ``[DOC]`` marker tokens after the first token.
+        add_marker_tokens: Insert the ``query_token`` / ``doc_token`` marker after the first token.
         attend_to_query_expanded_tokens: Whether the other query tokens attend to the [MASK] tokens.
+        query_token: The marker token of queries (added to the vocabulary when it is not in it).
+        doc_token: The marker token of documents (added to the vocabulary when it is not in it).
         **kwargs: Other :class:`BiEncoderConfig` arguments.
     """
 
     model_type = "col"
+    TOKENIZER_ARGS: ClassVar[set[str]] = BiEncoderConfig.TOKENIZER_ARGS | {"query_token", "doc_token"}
 
     def __init__(
         self,
@@ -42,6 +51,8 @@ class ColConfig(BiEncoderConfig):
         normalize: bool = True,
         add_marker_tokens: bool = True,
         attend_to_query_expanded_tokens: bool = True,
+        query_token: str = "[QUE]",
+        doc_token: str = "[DOC]",
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -56,9 +67,8 @@ class ColConfig(BiEncoderConfig):
             attend_to_query_expanded_tokens=attend_to_query_expanded_tokens,
             **kwargs,
         )
-
-
-class ColModel(BiEncoderModel):
-    """The multi-vector bi-encoder configured by :class:`ColConfig`."""
-
-    config_class = ColConfig
+        for option, token in (("query_token", query_token), ("doc_token", doc_token)):
+            if not isinstance(token, str) or not token:
+                raise ValueError(f"{type(self).__name__}: {option} must be a non-empty string, got {token!r}")
+        self.query_token = query_token
+        self.doc_token = doc_token

@@ -1,0 +1,1 @@
+"""Reference checkpoints and scores recorded with reference implementations that do not install beside Lightning IR."""
