@@ -117,3 +117,34 @@ def test_head_options_are_ignored_with_a_warning(checkpoint: tuple[Path, int]) -
     with pytest.warns(UserWarning, match="pooling_strategy is not used"):
         module = CrossEncoderModule(str(path), config=CrossEncoderConfig(pooling_strategy="mean"))
     assert type(module.model) is SequenceClassificationCrossEncoderModel
+
+
+def test_re_rank_through_the_cli(tmp_path: Path) -> None:
+    from lightning_ir.callbacks import ReRankCallback
+    from lightning_ir.cli import LightningIRCLI
+    from tests.fixtures import write_collection
+    from tests.models.test_t5_training import _re_rank_recipe
+
+    directory = _save_classifier(tmp_path / "model", "bert", 1)
+    collection = write_collection(tmp_path / "collection")
+    recipe = _re_rank_recipe(tmp_path, {"model_name_or_path": str(directory)}, collection)
+    cli = LightningIRCLI(args=["re_rank", f"--config={recipe}"])
+    assert isinstance(cli.model.model, SequenceClassificationCrossEncoderModel)
+    (callback,) = [callback for callback in cli.trainer.callbacks if isinstance(callback, ReRankCallback)]
+    queries = dict(line.split("\t", 1) for line in (collection / "queries.tsv").read_text().splitlines())
+    docs = dict(line.split("\t", 1) for line in (collection / "docs.tsv").read_text().splitlines())
+    ranked: dict[str, list[tuple[str, float]]] = {}
+    for line in callback.run_paths[0].read_text().splitlines():
+        query_id, _, doc_id, _, score, _ = line.split()
+        ranked.setdefault(query_id, []).append((doc_id, float(score)))
+    assert ranked
+    for query_id, ranking in ranked.items():
+        pairs = [[queries[query_id], docs[doc_id]] for doc_id, _ in ranking]
+        expected = _reference_scores_for_pairs(directory, pairs)
+        torch.testing.assert_close(torch.tensor([score for _, score in ranking]), expected, atol=1e-4, rtol=1e-4)
+
+
+def _reference_scores_for_pairs(path: Path, pairs: list[list[str]]) -> torch.Tensor:
+    from sentence_transformers import CrossEncoder
+
+    return torch.as_tensor(CrossEncoder(str(path), device="cpu").predict(pairs), dtype=torch.float32)
