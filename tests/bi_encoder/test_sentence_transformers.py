@@ -62,6 +62,7 @@ def _scifact_docs(shared_dir: Path, count: int) -> list[str]:
     return [f"{doc['title']} {doc['text']}".strip() for doc in docs]
 
 
+@pytest.mark.slow  # ~100 s on 2 cores; the README's main job reproduces the same figure end to end
 def test_minilm_parity_on_scifact(shared_dir: Path) -> None:
     """all-MiniLM-L6-v2 by hub name: same embeddings (cosine >= 0.9999) and ranking as sentence-transformers."""
     from sentence_transformers import SentenceTransformer
