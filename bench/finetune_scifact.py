@@ -90,7 +90,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--max-rank", type=int, default=100, help="worst BM25 rank negatives are sampled from")
     add("--query-length", type=int, default=64)
     add("--doc-length", type=int, default=256, help="document tokens at evaluation")
-    add("--train-doc-length", type=int, default=256, help="document tokens in training")
+    add("--train-doc-length", type=int, default=128, help="document tokens in training (256 needs ~8 GB RSS)")
     add("--rerank-depth", type=int, default=100, help="documents per test query the cross-encoder re-ranks")
     add("--curve", action=argparse.BooleanOptionalAction, default=True, help="evaluate after every epoch")
     add("--zero-shot", action="store_true", help="also evaluate all-MiniLM-L6-v2 before fine-tuning")
@@ -315,6 +315,11 @@ def make_callback(args: argparse.Namespace, budget: Budget, evaluate: Any) -> An
                 self.samples += len(batch.queries)
                 self.timed += now - self._last  # step and data loading, since the previous step ended
             self._last = now
+            if trainer.global_step % 5 == 0:
+                print(
+                    f"step {trainer.global_step}: {budget.trained / 60 + (now - (budget.mark or now)) / 60:.1f} min",
+                    flush=True,
+                )
             if budget.exceeded():
                 trainer.should_stop = True
 
