@@ -332,8 +332,23 @@ def main() -> None:
             results["rerank"] = rerank_throughput(args, root, runner)
     results["all_rates"] = {"wall": runner.rates, "cpu": runner.cpu_rates}
     print(json.dumps({key: value for key, value in results.items() if key != "all_rates"}, indent=2))
+    write_results(results, args.skip)
+
+
+def write_results(results: dict[str, Any], skipped: list[str]) -> None:
+    """Writes the results file; the sections of skipped parts are kept from the previous file (with their runs)."""
+    previous = json.loads(RESULTS.read_text()) if RESULTS.is_file() and skipped else {}
+    merged = {**previous, **results}
+    for part in skipped:
+        if part in previous:
+            merged[part] = previous[part]
+    if previous:
+        merged["all_rates"] = {
+            kind: {**previous.get("all_rates", {}).get(kind, {}), **results["all_rates"][kind]}
+            for kind in ("wall", "cpu")
+        }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    RESULTS.write_text(json.dumps(merged, indent=2) + "\n")
     print(f"wrote {RESULTS}", file=sys.stderr)
 
 
