@@ -19,8 +19,9 @@ public API:
    other load on the machine hits both alike.
 
 Every training recipe runs in its own process (peak RSS per recipe), stops after ``--max-minutes`` of training
-(evaluation excluded) or ``--epochs`` epochs, and evaluates test nDCG@10 after every epoch (``--curve``; the last one
-is the recipe's result). Bi-encoders are evaluated exactly (every test query against the whole corpus).
+(evaluation excluded) or ``--epochs`` epochs, and evaluates test nDCG@10 after every epoch (``--curve``; the
+cross-encoder only at its end unless ``--cross-curve``; the last one is the recipe's result). Bi-encoders are
+evaluated exactly (every test query against the whole corpus).
 Results go to ``--output`` (default ``bench/results/finetune_scifact.json``) with the machine's CPU capability; each
 step's result is kept in ``--work-dir`` and reused when the bench is run again with the same settings (``--fresh``
 starts over).
@@ -92,7 +93,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--doc-length", type=int, default=256, help="document tokens at evaluation")
     add("--train-doc-length", type=int, default=128, help="document tokens in training (256 needs ~8 GB RSS)")
     add("--rerank-depth", type=int, default=100, help="documents per test query the cross-encoder re-ranks")
-    add("--curve", action=argparse.BooleanOptionalAction, default=True, help="evaluate after every epoch")
+    add("--curve", action=argparse.BooleanOptionalAction, default=True, help="evaluate bi-encoders after every epoch")
+    add("--cross-curve", action="store_true", help="also the cross-encoder (each re-ranks 30,000 pairs: ~10 min)")
     add("--zero-shot", action="store_true", help="also evaluate all-MiniLM-L6-v2 before fine-tuning")
     add("--warmup-steps", type=int, default=2, help="untimed steps before each throughput measurement")
     add("--throughput-steps", type=int, default=4, help="timed steps per throughput round")
@@ -295,7 +297,7 @@ class Budget:
         return elapsed >= self.limit
 
 
-def make_callback(args: argparse.Namespace, budget: Budget, evaluate: Any) -> Any:
+def make_callback(curve: bool, args: argparse.Namespace, budget: Budget, evaluate: Any) -> Any:
     """A callback that keeps the budget, counts samples/s after the warmup steps and evaluates at epoch ends."""
     from lightning import Callback
 
@@ -325,7 +327,7 @@ def make_callback(args: argparse.Namespace, budget: Budget, evaluate: Any) -> An
 
         def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
             budget.pause()
-            if args.curve or trainer.should_stop or trainer.current_epoch + 1 >= trainer.max_epochs:
+            if curve or trainer.should_stop or trainer.current_epoch + 1 >= trainer.max_epochs:
                 score = evaluate(pl_module)
                 self.curve.append({"epoch": trainer.current_epoch + 1, "steps": trainer.global_step, "ndcg@10": score})
                 print(
@@ -365,7 +367,7 @@ def run_recipe(recipe: str, args: argparse.Namespace) -> dict[str, Any]:
     first_stage = load_json_run(args.work_dir / "bi.run") or bm25_test_run(args, data)
     evaluate = recipe_evaluator(recipe, args, data, first_stage)
     budget = Budget(args.max_minutes)
-    callback = make_callback(args, budget, evaluate)
+    callback = make_callback(args.cross_curve if recipe == "cross" else args.curve, args, budget, evaluate)
     dataset = TupleDataset(str(mined), num_docs=1 + negatives)
     datamodule = LightningIRDataModule(train_dataset=dataset, train_batch_size=batch_size, num_workers=1)
     trainer = LightningIRTrainer(

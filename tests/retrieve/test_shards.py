@@ -23,6 +23,8 @@ from lightning_ir.retrieve import (
     TorchDenseSearchConfig,
     read_metadata,
 )
+from lightning_ir.retrieve.base import doc_id_set
+from lightning_ir.retrieve.base.indexer import HASHES_FOLDER
 from lightning_ir.retrieve.base.model_identity import ModelIdentity, ModelMismatchError
 from lightning_ir.retrieve.base.parts import PartWriter, add_parts
 
@@ -152,6 +154,31 @@ def test_ids_already_in_the_index_are_refused_naming_them(index_dir: Path) -> No
     indexer.abort()
     assert snapshot(index_dir) == before
     assert sorted(path.name for path in index_dir.parent.iterdir()) == ["index", "parts"]
+
+
+def test_doc_id_hashes_spill_to_the_temporary_folder_and_are_never_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(doc_id_set, "RUN_SIZE", 8)
+    monkeypatch.setattr(doc_id_set, "BLOCK", 4)
+    docs, mask, _, _, config = collection("single")
+    index_dir = add(tmp_path / "index", TorchDenseIndexConfig(), config, docs, mask, 0, 40)
+    indexer = TorchDenseIndexConfig().indexer_class(index_dir, TorchDenseIndexConfig(), config, mode="add")
+    assert indexer.staging_dir is not None
+    assert len(list((indexer.staging_dir / HASHES_FOLDER).rglob("*.bin"))) == 2
+    with pytest.raises(ValueError, match=r"duplicate doc id 'd7': already in the index"):
+        indexer.add(["new", "d7"], docs[:2], mask[:2])
+    shard = PartWriter(tmp_path / "parts", 1, TorchDenseIndexConfig(), config)
+    for start in range(40, 60, 4):
+        shard.add(IDS[start : start + 4], docs[start : start + 4], mask[start : start + 4])
+    with pytest.raises(ValueError, match=r"duplicate doc id 'd41': added before by this process"):
+        shard.add(["d41"], docs[:1], mask[:1])
+    shard.close()
+    assert sorted(path.name for path in (tmp_path / "parts").iterdir()) == ["rank00001"]  # its hashes removed
+    assert indexer.add_shard(tmp_path / "parts" / "rank00001") == 20
+    indexer.save()
+    assert not [path for path in index_dir.rglob("*") if HASHES_FOLDER in str(path) or path.suffix == ".bin"]
+    assert TorchDenseSearchConfig().searcher_class(index_dir, TorchDenseSearchConfig(), config).num_docs == 60
 
 
 def test_a_failing_add_leaves_the_index_as_it_was(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,7 @@ from lightning_ir.retrieve import (
     SparseIndexConfig,
     TorchDenseIndexConfig,
 )
+from lightning_ir.retrieve.base import doc_id_set
 from lightning_ir.retrieve.base.doc_id_list import DocIdList
 from lightning_ir.retrieve.base.doc_id_set import DocIdSet, hash_doc_ids
 from lightning_ir.retrieve.base.npy_file import NpyReader, NpyWriter
@@ -45,13 +46,44 @@ def test_npy_writer_streams_rows_and_writes_numpys_own_header(tmp_path: Path) ->
     np.testing.assert_array_equal(reader.read_all(block_rows=100), rows)
 
 
-def test_doc_id_set_finds_repeats_in_8_bytes_per_id() -> None:
+def test_doc_id_set_finds_repeats_in_8_bytes_per_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doc_id_set, "RUN_SIZE", 16_384)
     ids = [f"doc-{i}" for i in range(70_000)]
     seen = DocIdSet(lambda: iter(ids))
-    seen.add(hash_doc_ids(ids))  # more than one merge into the sorted array
+    seen.add(hash_doc_ids(ids[:1000]))
+    seen.add(hash_doc_ids(ids[1000:]))  # fills four runs and part of a fifth
     assert len(seen) == 70_000
+    assert [run.size for run in seen._runs] == [16_384] * 4
+    assert seen.contains(ids[::997]).all()
     assert seen.contains(["doc-5", "new", "doc-69999"]).tolist() == [True, False, True]
     assert seen.duplicates(["a", "doc-7", "a", "b"]) == ["doc-7", "a"]
+
+
+def test_doc_id_set_on_disk_merges_runs_and_keeps_memory_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(doc_id_set, "RUN_SIZE", 1024)
+    monkeypatch.setattr(doc_id_set, "BLOCK", 16)
+    monkeypatch.setattr(doc_id_set, "LOOKUP_CHUNK", 64)
+    ids = [f"doc-{i}" for i in range(7 * 1024 + 100)]
+    seen = DocIdSet(lambda: iter(ids), spill_root=tmp_path / "hashes")
+    for start in range(0, len(ids), 700):
+        batch = ids[start : start + 700]
+        assert not seen.contains(batch).any()
+        seen.add(hash_doc_ids(batch))
+    assert len(seen) == len(ids)
+    # seven full runs merged like a binary counter: files of 4, 2 and 1 runs; only fences and the newest run in memory
+    assert [(run.level, run.size) for run in seen._files] == [(2, 4096), (1, 2048), (0, 1024)]
+    assert all(run.fences.size == run.size // 16 for run in seen._files)
+    assert not seen._runs
+    files = sorted(path.name for path in (tmp_path / "hashes").rglob("*.bin"))
+    assert len(files) == 3
+    rng = np.random.default_rng(0)
+    probe = [ids[i] for i in rng.choice(len(ids), 300, replace=False)] + [f"new-{i}" for i in range(300)]
+    assert seen.contains(probe).tolist() == [True] * 300 + [False] * 300
+    assert seen.duplicates(["new", ids[0], ids[-1], "new"]) == [ids[0], ids[-1], "new"]
+    seen.close()
+    assert list((tmp_path / "hashes").iterdir()) == []
 
 
 @pytest.mark.parametrize("precision", ["float32", "float16", "bfloat16", "int8"])

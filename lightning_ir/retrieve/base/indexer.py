@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 ID_BLOCK = 1 << 16
 """Doc ids hashed at a time when reading back an index's or a shard's ids."""
 
+HASHES_FOLDER = ".doc-id-hashes"
+"""Folder in the temporary index folder that holds the doc id hashes while indexing (removed before saving)."""
+
 
 class Indexer(ABC):
     """Builds an index directory from document embeddings added batch by batch.
@@ -108,7 +111,8 @@ class Indexer(ABC):
         self._open = _OpenFiles()
         weakref.finalize(self, self._open.abort)
         known = weakref.WeakMethod(self._known_doc_ids)  # no reference cycle: a dropped indexer is freed at once
-        self._doc_ids = DocIdSet(lambda: known()())  # type: ignore[misc]
+        folder = weakref.WeakMethod(self._hashes_folder)
+        self._doc_ids = DocIdSet(lambda: known()(), spill_root=lambda: folder()())  # type: ignore[misc]
         if self.existing is not None:
             self._hash_ids(self.existing.doc_ids())
         self._start()
@@ -219,6 +223,8 @@ class Indexer(ABC):
                 data = writer.close()
                 self._new_shards.append((ShardInfo(self._writer_path, data.num_docs, data.num_embeddings), data))
                 self._open.writer = None
+            self._doc_ids.close()
+            shutil.rmtree(staging / HASHES_FOLDER, ignore_errors=True)
             self._new_shards.sort(key=lambda entry: self._allocated.index(entry[0].path))
             if self.existing is not None:
                 link_tree(self.existing.index_dir, staging, skip={CONFIG_FILE})
@@ -286,21 +292,37 @@ class Indexer(ABC):
         keep = np.ones(num_docs, dtype=bool)
         ids = iter_doc_ids(folder)
         done = [0]
-        within = DocIdSet(lambda: islice(iter_doc_ids(folder), done[0]))
-        for start in range(0, num_docs, ID_BLOCK):
-            chunk = [next(ids) for _ in range(min(ID_BLOCK, num_docs - start))]
-            hashes = hash_doc_ids(chunk)
-            before = self._doc_ids.contains(chunk, hashes) | within.contains(chunk, hashes)
-            seen: set[str] = set()
-            for position, doc_id in enumerate(chunk):
-                keep[start + position] = not before[position] and doc_id not in seen
-                seen.add(doc_id)
-            within.add(hashes)
-            done[0] += len(chunk)
-            if not drop_duplicates and not keep[start : start + len(chunk)].all():
-                repeated = [doc_id for doc_id, kept in zip(chunk, keep[start:].tolist(), strict=False) if not kept]
-                raise duplicate_error(list(dict.fromkeys(repeated)), f"the shard at {folder} repeats them")
+        within = DocIdSet(lambda: islice(iter_doc_ids(folder), done[0]), spill_root=self._hashes_folder)
+        try:
+            for start in range(0, num_docs, ID_BLOCK):
+                chunk = [next(ids) for _ in range(min(ID_BLOCK, num_docs - start))]
+                hashes = hash_doc_ids(chunk)
+                kept = keep[start : start + len(chunk)]
+                kept[:] = self._new_in_chunk(chunk, hashes, within)
+                within.add(hashes)
+                done[0] += len(chunk)
+                if not drop_duplicates and not kept.all():
+                    repeated = [doc_id for doc_id, new in zip(chunk, kept.tolist(), strict=True) if not new]
+                    raise duplicate_error(list(dict.fromkeys(repeated)), f"the shard at {folder} repeats them")
+        finally:
+            within.close()
         return keep
+
+    def _new_in_chunk(self, chunk: list[str], hashes: np.ndarray, within: DocIdSet) -> np.ndarray:
+        """``(len(chunk),)`` bool: ids neither in the index, nor earlier in the shard, nor earlier in ``chunk``."""
+        before = self._doc_ids.contains(chunk, hashes) | within.contains(chunk, hashes)
+        new = np.ones(len(chunk), dtype=bool)
+        seen: set[str] = set()
+        for position, doc_id in enumerate(chunk):
+            new[position] = not before[position] and doc_id not in seen
+            seen.add(doc_id)
+        return new
+
+    def _hashes_folder(self) -> Path:
+        """Where the doc id hashes are written: a folder in the temporary index folder (which is opened for it)."""
+        self._open.start(self.index_dir)
+        assert self._open.staging is not None
+        return self._open.staging / HASHES_FOLDER
 
     def _hash_ids(self, doc_ids: Iterator[str]) -> None:
         while chunk := [doc_id for _, doc_id in zip(range(ID_BLOCK), doc_ids, strict=False)]:

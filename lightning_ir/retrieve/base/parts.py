@@ -60,7 +60,7 @@ class PartWriter:
             self.folder, ScoringSettings.from_model_config(model_config), index_config
         )
         self._dim: int | None = None
-        self._doc_ids = DocIdSet(self._known_doc_ids)
+        self._doc_ids = DocIdSet(self._known_doc_ids, spill_root=parts_dir)  # removed with the parts folder
 
     def add(self, doc_ids: Sequence[str], embeddings: torch.Tensor, scoring_mask: torch.Tensor) -> None:
         """Writes a batch: ``(batch, seq or 1, dim)`` embeddings and their ``(batch, seq or 1)`` scoring mask.
@@ -82,6 +82,7 @@ class PartWriter:
 
     def close(self) -> ShardData:
         """Finishes the shard (an empty one when this process got no documents) and describes it in ``shard.json``."""
+        self._doc_ids.close()
         if self.writer.num_docs:
             data = self.writer.close()
         else:
@@ -92,6 +93,7 @@ class PartWriter:
 
     def abort(self) -> None:
         """Closes the shard's files unfinished (the caller removes the parts folder)."""
+        self._doc_ids.close()
         self.writer.abort()
 
     def _known_doc_ids(self) -> Iterator[str]:
