@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -50,24 +49,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from environment import prepare_environment
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 RECIPES = ("bi", "lora", "cross")
 SETTINGS_FILE = "settings.json"
-
-
-def prepare_environment() -> None:
-    """Offline hub, quiet transformers, and IR_DATASETS_HOME pointing at the SciFact files (before imports)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    if "IR_DATASETS_HOME" not in os.environ:
-        home = REPO_ROOT / ".cache" / "ir_datasets"
-        shared = REPO_ROOT.parent / "shared" / "ir_datasets" / "beir"
-        if not (home / "beir").exists() and shared.exists():
-            home.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(shared, home / "beir")
-        os.environ["IR_DATASETS_HOME"] = str(home)
-    sys.path.insert(0, str(REPO_ROOT))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

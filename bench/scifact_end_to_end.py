@@ -25,34 +25,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from environment import prepare_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DATASET, TEST = "beir/scifact", "beir/scifact/test"
 METRICS = ["nDCG@10", "R@100"]
-
-
-def prepare_environment() -> None:
-    """IR_DATASETS_HOME (before ir_datasets is imported) and offline model loading when the model is cached."""
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    if "IR_DATASETS_HOME" not in os.environ:
-        home = REPO_ROOT / ".cache" / "ir_datasets"
-        shared = REPO_ROOT.parent / "shared" / "ir_datasets" / "beir"
-        if not (home / "beir").exists() and shared.exists():
-            home.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(shared, home / "beir")
-        os.environ["IR_DATASETS_HOME"] = str(home)
-    # huggingface_hub reads HF_HUB_OFFLINE when imported: decide before importing it
-    hf_home = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface"))
-    hub_cache = Path(os.environ.get("HF_HUB_CACHE", hf_home / "hub"))
-    if (hub_cache / f"models--{MODEL.replace('/', '--')}" / "snapshots").is_dir():
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def load_scifact() -> dict[str, Any]:
@@ -216,8 +198,7 @@ def main() -> None:
     parser.add_argument("--output-dir", default=str(REPO_ROOT / "runs" / "scifact-end-to-end"))
     parser.add_argument("--json", default=None, help="also write the figures to this JSON file")
     args = parser.parse_args()
-    prepare_environment()
-    sys.path.insert(0, str(REPO_ROOT))
+    prepare_environment(MODEL)
     root = Path(args.output_dir)
     data = load_scifact()
     print(f"SciFact: {len(data['docs'])} documents, {len(data['queries'])} test queries")

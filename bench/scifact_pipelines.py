@@ -27,31 +27,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from environment import prepare_environment
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 METRICS = ["nDCG@10", "R@100"]
-
-
-def prepare_environment(model: str) -> None:
-    """IR_DATASETS_HOME (before ir_datasets is imported) and offline model loading when the model is cached."""
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    if "IR_DATASETS_HOME" not in os.environ:
-        home = REPO_ROOT / ".cache" / "ir_datasets"
-        shared = REPO_ROOT.parent / "shared" / "ir_datasets" / "beir"
-        if not (home / "beir").exists() and shared.exists():
-            home.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(shared, home / "beir")
-        os.environ["IR_DATASETS_HOME"] = str(home)
-    hf_home = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface"))
-    hub_cache = Path(os.environ.get("HF_HUB_CACHE", hf_home / "hub"))
-    if Path(model).is_dir() or (hub_cache / f"models--{model.replace('/', '--')}" / "snapshots").is_dir():
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def build_pipeline(args: argparse.Namespace) -> Any:

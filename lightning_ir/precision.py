@@ -43,11 +43,12 @@ def describe_cpu() -> str:
 def inference_precision(device_type: str) -> InferencePrecision:
     """The precision to run inference in on a device of type ``device_type`` (``"cpu"``, ``"cuda"``, ...).
 
-    ``bf16-mixed`` on CUDA GPUs with bfloat16 (Ampere and later) and on CPUs with AVX512-BF16 or AMX; ``16-mixed`` on
-    older CUDA GPUs; ``32-true`` elsewhere (CPUs without native bfloat16, other accelerators).
+    ``bf16-mixed`` on CUDA GPUs that compute in bfloat16 (Ampere and later) and on CPUs with AVX512-BF16 or AMX;
+    ``32-true`` elsewhere: older GPUs (which only emulate bfloat16; float16 would overflow T5 models), CPUs without
+    native bfloat16, other accelerators. Pass a ``precision`` to the trainer to choose otherwise.
     """
     if device_type == "cuda" and torch.cuda.is_available():
-        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+        return "bf16-mixed" if torch.cuda.is_bf16_supported(including_emulation=False) else "32-true"
     if device_type == "cpu" and cpu_has_bf16():
         return "bf16-mixed"
     return "32-true"
@@ -70,3 +71,18 @@ def float32_scoring(device_type: str) -> Iterator[None]:
     """
     with torch.autocast(device_type=device_type, enabled=False):
         yield
+
+
+def float32_linear(layer: torch.nn.Linear, inputs: torch.Tensor) -> torch.Tensor:
+    """``layer(inputs)`` computed in float32, whatever the autocast region or the layer's own dtype (scoring heads).
+
+    Args:
+        layer: A linear layer (its weights may be float32, bfloat16 or float16).
+        inputs: ``(..., in_features)`` in any floating dtype.
+
+    Returns:
+        ``(..., out_features)`` float32.
+    """
+    bias = None if layer.bias is None else layer.bias.float()
+    with float32_scoring(inputs.device.type):
+        return torch.nn.functional.linear(inputs.float(), layer.weight.float(), bias)

@@ -49,9 +49,10 @@ class LightningIRTrainer(Trainer):
 
     Unless a ``precision`` is given (argument, ``PL_TRAINER_PRECISION`` or a precision plugin), ``index``, ``search``
     and ``re_rank`` pick one for the hardware (see :func:`lightning_ir.precision.inference_precision`): ``bf16-mixed``
-    on GPUs and on CPUs with AVX512-BF16 or AMX, ``32-true`` on other CPUs (e.g. AVX2); with ``verbose`` the choice is
-    printed when the stage starts. Scores and similarities are computed in float32 either way. ``fit`` makes the same
-    choice for training (a ``GradScaler`` comes with ``16-mixed``) and prints it.
+    on GPUs since Ampere and on CPUs with AVX512-BF16 or AMX, ``32-true`` elsewhere (e.g. AVX2 CPUs); with ``verbose``
+    the choice is printed when the stage starts. Scores and similarities are computed in float32 either way. ``fit``
+    makes the same choice for training and prints it; under strategies with their own precision plugins (FSDP,
+    DeepSpeed) their plugin stays.
 
     Example:
         >>> trainer = LightningIRTrainer(max_steps=100)  # doctest: +SKIP
@@ -290,6 +291,9 @@ class LightningIRTrainer(Trainer):
         if self.precision_given:
             plugin = self.strategy.precision_plugin
             reason = "as given"
+        elif type(self.strategy.precision_plugin) not in (Precision, MixedPrecision):
+            plugin = self.strategy.precision_plugin  # FSDP, DeepSpeed, ...: the strategy accepts only its own plugins
+            reason = f"{type(self.strategy).__name__}'s own; pass precision=... to choose"
         else:
             precision = inference_precision(device_type)
             plugin = MixedPrecision(precision, device_type) if precision != "32-true" else Precision()

@@ -123,3 +123,19 @@ def test_cross_encoder_scores_stay_float32_under_autocast(tiny_bert_dir: Path, t
         assert scores.dtype == torch.float32
         assert len(set(scores.tolist())) == len(docs)
         assert torch.allclose(scores, reference, atol=0.05)
+
+
+def test_gpus_that_only_emulate_bfloat16_get_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    assert inference_precision("cuda") == "32-true"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
+    assert inference_precision("cuda") == "bf16-mixed"
+
+
+def test_cross_encoder_in_bfloat16_weights_scores_in_float32(tiny_bert_dir: Path) -> None:
+    module = CrossEncoderModule(str(tiny_bert_dir))
+    module.model.to(torch.bfloat16)  # e.g. from_pretrained(..., dtype=torch.bfloat16) or precision="bf16-true"
+    scores = module.score("what do cats eat", ["cats eat fish", "dogs bark at night"]).scores
+    assert scores.dtype == torch.float32
+    assert torch.isfinite(scores).all()

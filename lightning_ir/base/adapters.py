@@ -3,7 +3,8 @@
 ``LightningIRModule(..., adapter_config=LoraAdapterConfig(r=8))`` injects LoRA layers into the backbone's linear
 layers (peft's defaults for the backbone type, or ``target_modules``); only the adapter weights train, plus the heads
 outside the backbone (projection / linear head) when ``train_heads`` is set (a fresh head must train). A saved
-folder holds the base model's own weights, untouched, in ``model.safetensors`` and the adapter beside them in
+folder holds the base model's weights in ``model.safetensors`` (the backbone's as they were, apart from biases
+trained with ``bias="all"`` or ``"lora_only"``; the heads as trained) and the adapter beside them in
 ``adapter/`` (``adapter_config.json`` and ``adapter_model.safetensors``, peft's format); loading the folder loads
 both. ``module.merge_adapter()`` folds the adapter into the base weights (peft's merge), after which the model is a
 plain model again. peft is an optional extra: ``pip install lightning-ir[peft]``.
@@ -28,6 +29,8 @@ ADAPTER_DIR = "adapter"
 ADAPTER_NAME = "default"
 """The adapter's name inside peft."""
 _SETTINGS_FILE = "lightning_ir_adapter.json"
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", _SETTINGS_FILE)
+"""The files of a saved adapter (the settings file is Lightning IR's; a folder written by peft alone lacks it)."""
 
 
 def _peft() -> Any:
@@ -106,8 +109,9 @@ def add_adapter(model: LightningIRModel, config: LoraAdapterConfig | Any) -> Non
     peft_config = settings.to_peft() if settings is not None else config
     if not isinstance(peft_config, peft.LoraConfig):
         raise TypeError(f"adapter_config must be a LoraAdapterConfig or a peft.LoraConfig, got {type(config).__name__}")
+    frozen = _frozen_names(model)
     peft.inject_adapter_in_model(peft_config, model.backbone, ADAPTER_NAME)
-    _set_trainable(model, train_heads=settings.train_heads if settings is not None else True)
+    _set_trainable(model, settings.train_heads if settings is not None else True, frozen)
 
 
 def has_adapter(model: LightningIRModel) -> bool:
@@ -115,15 +119,28 @@ def has_adapter(model: LightningIRModel) -> bool:
     return any("lora_" in name for name, _ in model.backbone.named_parameters())
 
 
-def _set_trainable(model: LightningIRModel, train_heads: bool) -> None:
+def _frozen_names(model: LightningIRModel) -> frozenset[str]:
+    """The parameters that do not train before an adapter goes in (e.g. SPLADE's frozen query weights)."""
+    return frozenset(name for name, parameter in model.named_parameters() if not parameter.requires_grad)
+
+
+def _set_trainable(model: LightningIRModel, train_heads: bool, frozen: frozenset[str]) -> None:
+    """Sets which weights train beside the adapter.
+
+    The backbone trains what peft left trainable (the LoRA weights, and biases as ``bias`` says); the heads train
+    when ``train_heads``, except those that were frozen before the adapter went in (``frozen``).
+    """
     for name, parameter in model.named_parameters():
-        in_backbone = name.startswith("backbone.")
-        parameter.requires_grad_(("lora_" in name) if in_backbone else train_heads)
+        if not name.startswith("backbone."):
+            parameter.requires_grad_(train_heads and name not in frozen)
     setattr(model, "adapter_train_heads", train_heads)  # noqa: B010 (a plain attribute, not saved in the config)
+    setattr(model, "adapter_frozen", frozen)  # noqa: B010 (restored by merge_adapter)
 
 
 def merge_adapter(model: LightningIRModel) -> None:
-    """Fold the adapter into the backbone's weights (peft's merge) and remove the LoRA layers; all weights train.
+    """Fold the adapter into the backbone's weights (peft's merge) and remove the LoRA layers.
+
+    Afterwards every weight trains again, except those that were frozen before the adapter went in.
 
     Raises:
         ValueError: If the model has no adapter.
@@ -140,8 +157,9 @@ def merge_adapter(model: LightningIRModel) -> None:
         setattr(parent, child, layer.get_base_layer())
     if hasattr(model.backbone, "peft_config"):
         del model.backbone.peft_config
-    for parameter in model.parameters():
-        parameter.requires_grad_(True)
+    frozen: frozenset[str] = getattr(model, "adapter_frozen", frozenset())
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad_(name not in frozen)
 
 
 def base_state_dict(model: LightningIRModel) -> dict[str, torch.Tensor]:
@@ -173,7 +191,9 @@ def load_adapter(model: LightningIRModel, directory: Path) -> None:
 
     peft_config = peft.LoraConfig.from_pretrained(str(directory))
     settings_file = directory / _SETTINGS_FILE
-    train_heads = json.loads(settings_file.read_text(encoding="utf-8")).get("train_heads", True)
+    settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.is_file() else {}
+    train_heads = settings.get("train_heads", True)
+    frozen = _frozen_names(model)
     peft.inject_adapter_in_model(peft_config, model.backbone, ADAPTER_NAME)
     result = peft.set_peft_model_state_dict(
         model.backbone, load_file(str(directory / "adapter_model.safetensors")), adapter_name=ADAPTER_NAME
@@ -184,7 +204,7 @@ def load_adapter(model: LightningIRModel, directory: Path) -> None:
             f"{directory}: the adapter does not fit the model (unexpected {result.unexpected_keys[:3]}, "
             f"missing {missing[:3]})"
         )
-    _set_trainable(model, train_heads=bool(train_heads))
+    _set_trainable(model, bool(train_heads), frozen)
 
 
 def trainable_parameters(model: torch.nn.Module) -> tuple[int, int]:

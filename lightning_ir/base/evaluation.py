@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..data.judgements import add_judgement
 from .distributed import gather_objects
 from .outputs import Ranking
 
@@ -38,7 +39,7 @@ class EvaluationRecord:
             scores = ranking.scores.detach().float().cpu().tolist()
             self.run.setdefault(ranking.query_id, {}).update(zip(ranking.doc_ids, scores, strict=True))
         for qrel in qrels or []:
-            self.qrels.setdefault(str(qrel["query_id"]), {})[str(qrel["doc_id"])] = int(qrel["relevance"])
+            add_judgement(self.qrels, qrel["query_id"], qrel["doc_id"], qrel["relevance"])
         for ranking, position in zip(rankings, positions or (), strict=False):
             self.positions[ranking.query_id] = min(position, self.positions.get(ranking.query_id, position))
 
@@ -47,7 +48,8 @@ class EvaluationRecord:
         for query_id, ranking in other.run.items():
             self.run.setdefault(query_id, {}).update(ranking)
         for query_id, judgements in other.qrels.items():
-            self.qrels.setdefault(query_id, {}).update(judgements)
+            for doc_id, relevance in judgements.items():
+                add_judgement(self.qrels, query_id, doc_id, relevance)
         self.loss_sum += other.loss_sum
         self.loss_count += other.loss_count
         for query_id, position in other.positions.items():

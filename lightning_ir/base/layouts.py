@@ -100,6 +100,22 @@ class CheckpointFiles:
         loaded = self.json("modules.json")
         return [entry for entry in loaded if isinstance(entry, dict)] if isinstance(loaded, list) else []
 
+    def modules_folder(self) -> Path | None:
+        """A local folder with ``modules.json`` and every sentence-transformers module's files, or None without.
+
+        For a hub id, the JSON files and the module folders are fetched into the Hugging Face cache (one snapshot
+        folder), so that readers of ``1_Pooling/config.json``, ``2_Dense/`` or ``router_config.json`` find them.
+        """
+        modules_file = self.file("modules.json")
+        if modules_file is None or Path(self.name_or_path).is_dir():
+            return None if modules_file is None else modules_file.parent
+        from huggingface_hub import snapshot_download
+
+        folders = sorted({str(entry["path"]) for entry in self.modules if entry.get("path")})
+        hub_kwargs = {key: value for key, value in self.hub_kwargs.items() if value is not None}
+        patterns = ["*.json", *(f"{folder}/*" for folder in folders)]
+        return Path(snapshot_download(self.name_or_path, allow_patterns=patterns, **hub_kwargs))
+
     @property
     def module_types(self) -> list[str]:
         """The class names of :attr:`modules` (``["Transformer", "Pooling", "Normalize"]``)."""

@@ -15,7 +15,7 @@ from transformers.models.auto.modeling_auto import MODEL_MAPPING
 
 from ..options import PoolingStrategy, SparsificationStrategy
 from ..validation import check_option
-from .adapters import ADAPTER_DIR, load_adapter
+from .adapters import ADAPTER_DIR, ADAPTER_FILES, load_adapter
 from .backbone import ENCODER_DECODER_HINT, build_backbone, check_encoder_only, load_backbone
 from .config import LightningIRConfig
 from .layouts import CheckpointFiles, ModelKind, describe_layouts, detect_layout
@@ -231,8 +231,11 @@ class LightningIRModel(PreTrainedModel):
             model_class = cls._model_class_for(merged)
             with naming_damaged_files(path, owner, WEIGHT_FILES):
                 model = super(LightningIRModel, model_class).from_pretrained(path, *args, config=merged, **kwargs)
-            adapter_config = CheckpointFiles(path, hub_kwargs).file(f"{ADAPTER_DIR}/adapter_config.json")
+            files = CheckpointFiles(path, hub_kwargs)
+            adapter_config = files.file(f"{ADAPTER_DIR}/adapter_config.json")
             if adapter_config is not None:
+                for name in ADAPTER_FILES[1:]:  # a hub id: fetch the others into the same cache folder
+                    files.file(f"{ADAPTER_DIR}/{name}")
                 load_adapter(model, adapter_config.parent)
             return model
         config = copy.deepcopy(config) if config is not None else cls.config_class()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import torch
 from lightning import LightningModule
@@ -13,6 +13,7 @@ from transformers import BatchEncoding
 
 from ..data.batches import IndexBatch, SearchBatch
 from ..loss.base import InBatchLossFunction, LossFunction
+from ..schedulers.steps import complete_num_training_steps
 from .adapters import LoraAdapterConfig, add_adapter, merge_adapter
 from .config import LightningIRConfig
 from .evaluation import (
@@ -75,8 +76,6 @@ class LightningIRModule(LightningModule):
                 raise ValueError(f"{type(self).__name__}: pass model_name_or_path or model")
             model_name_or_path = check_model_path(model_name_or_path, type(self).__name__, "model_name_or_path")
             model = self.model_class.from_pretrained(model_name_or_path, config=config)
-        if adapter_config is not None:
-            add_adapter(model, adapter_config)
         self.model = model
         self.config: LightningIRConfig = model.config
         tokenizer_source = model_name_or_path or model.config.name_or_path
@@ -85,7 +84,16 @@ class LightningIRModule(LightningModule):
                 f"{type(self).__name__}: cannot tell where to load the tokenizer from; pass model_name_or_path"
             )
         self.tokenizer = self.tokenizer_class.from_pretrained(tokenizer_source, config=self.config)
-        self._match_vocabulary()
+        added = self._match_vocabulary()
+        if adapter_config is not None:
+            if added:
+                warnings.warn(
+                    f"{type(self).__name__}: the {added} tokens added to the vocabulary (marker tokens) have fresh "
+                    "embeddings that do not train under a LoRA adapter; train them first or use a backbone that has "
+                    "them",
+                    stacklevel=2,
+                )
+            add_adapter(model, adapter_config)
         self.loss_functions: list[tuple[Any, float]] = normalise_losses(loss_functions)
         self.evaluation_metrics = list(evaluation_metrics) if evaluation_metrics is not None else None
         check_metrics(type(self).__name__, self.evaluation_metrics)
@@ -96,12 +104,15 @@ class LightningIRModule(LightningModule):
         self._finite_check = FiniteCheck()
         self.inference_summaries: list[InferenceSummary] = []
 
-    def _match_vocabulary(self) -> None:
-        """Grow the backbone's embeddings when the tokenizer added tokens (e.g. marker tokens)."""
+    def _match_vocabulary(self) -> int:
+        """Grow the backbone's embeddings when the tokenizer added tokens (e.g. marker tokens); returns how many."""
         num_tokens = len(self.tokenizer)
-        if num_tokens > self.model.backbone.get_input_embeddings().num_embeddings:  # type: ignore[operator]
-            self.model.backbone.resize_token_embeddings(num_tokens)
-            self.config.backbone_config = self.model.backbone.config
+        num_embeddings = int(cast(torch.nn.Embedding, self.model.backbone.get_input_embeddings()).num_embeddings)
+        if num_tokens <= num_embeddings:
+            return 0
+        self.model.backbone.resize_token_embeddings(num_tokens)
+        self.config.backbone_config = self.model.backbone.config
+        return num_tokens - num_embeddings
 
     def set_optimizer(self, optimizer_cls: type[torch.optim.Optimizer], **optimizer_kwargs: Any) -> None:
         """Use ``optimizer_cls(<trainable parameters>, **optimizer_kwargs)`` for training.
@@ -150,23 +161,7 @@ class LightningIRModule(LightningModule):
 
         That is ``max_steps`` when set, else the trainer's estimate (``estimated_stepping_batches``).
         """
-        pending = [
-            config.scheduler
-            for config in self.trainer.lr_scheduler_configs
-            if hasattr(config.scheduler, "num_training_steps") and config.scheduler.num_training_steps is None
-        ]
-        if not pending:
-            return
-        num_steps = _trainer_num_steps(self.trainer)
-        if num_steps is None:
-            warnings.warn(
-                f"{type(self).__name__}: cannot set num_training_steps of {type(pending[0]).__name__} (the trainer has "
-                "no max_steps and an unknown number of batches per epoch); pass LightningIRTrainer(max_steps=...)",
-                stacklevel=2,
-            )
-            return
-        for scheduler in pending:
-            scheduler.num_training_steps = num_steps
+        complete_num_training_steps(self.trainer, type(self).__name__)
 
     def training_step(self, batch: TrainBatch, batch_idx: int) -> torch.Tensor:
         """Compute every loss of ``loss_functions`` on the batch, log each and return their weighted sum.
@@ -431,10 +426,3 @@ class LightningIRModule(LightningModule):
         from .saving import save_model_folder
 
         save_model_folder(self, save_path)
-
-
-def _trainer_num_steps(trainer: Any) -> int | None:
-    """The number of optimiser steps a fit will take: ``max_steps``, else the trainer's estimate (None if unknown)."""
-    from ..schedulers.steps import trainer_num_steps
-
-    return trainer_num_steps(trainer)

@@ -83,7 +83,9 @@ def model_card(module: LightningIRModule, title: str) -> str:
     backbone = config.backbone_config
     backbone_type = getattr(backbone, "model_type", "unknown")
     base_model = _base_model(config)
-    kind = "cross-encoder" if "CrossEncoder" in module_class else "bi-encoder"
+    from ..cross_encoder.config import CrossEncoderConfig  # the families build on base: imported when used
+
+    kind = "cross-encoder" if isinstance(config, CrossEncoderConfig) else "bi-encoder"
     tags = "".join(f"\n- {tag}" for tag in dict.fromkeys(("lightning-ir", kind, config.model_type)))
     front_matter = ["---", "library_name: lightning-ir", f"tags:{tags}"]
     if base_model is not None:

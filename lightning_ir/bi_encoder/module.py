@@ -64,14 +64,15 @@ class BiEncoderModule(LightningIRModule):
         self.index_dir = None if index_dir is None else Path(index_dir)
         self.search_config = search_config
 
-    def _match_vocabulary(self) -> None:
+    def _match_vocabulary(self) -> int:
         """Grow the backbones' embeddings when the tokenizer added tokens (the documents' own one too, if untied)."""
-        super()._match_vocabulary()
+        added = super()._match_vocabulary()
         doc_backbone = self.model.doc_backbone
         if doc_backbone is None:
-            return
+            return added
         if len(self.tokenizer) > cast(torch.nn.Embedding, doc_backbone.get_input_embeddings()).num_embeddings:
             doc_backbone.resize_token_embeddings(len(self.tokenizer))
+        return added
 
     def forward(self, batch: Any) -> BiEncoderOutput:
         """Embed the batch's queries and documents and score each query's documents.

@@ -15,7 +15,6 @@ from typing import Any
 
 import torch
 from safetensors.torch import load_file
-from transformers.utils import cached_file
 
 from ..base.layouts import CheckpointFiles, CheckpointLayout
 from ..base.loading import WEIGHT_FILES, naming_damaged_files
@@ -51,18 +50,11 @@ class SentenceTransformersSpec:
 
 
 def find_sentence_transformers_dir(model_name_or_path: str, **hub_kwargs: Any) -> Path | None:
-    """The local directory of a sentence-transformers model (it has ``modules.json``), or None."""
-    try:
-        modules_file = cached_file(
-            model_name_or_path,
-            "modules.json",
-            _raise_exceptions_for_missing_entries=False,
-            _raise_exceptions_for_connection_errors=False,
-            **hub_kwargs,
-        )
-    except OSError:
-        return None
-    return None if modules_file is None else Path(modules_file).parent
+    """The local directory of a sentence-transformers model (it has ``modules.json``, and its modules' files), or None.
+
+    For a hub id the module folders are fetched into the Hugging Face cache (see ``CheckpointFiles.modules_folder``).
+    """
+    return CheckpointFiles(model_name_or_path, hub_kwargs).modules_folder()
 
 
 def _read_json(path: Path) -> Any:
@@ -194,10 +186,8 @@ def _detect_sentence_transformers(files: CheckpointFiles) -> BiEncoderConfig | N
     types = files.module_types
     if "Transformer" not in types or not set(types) <= SENTENCE_TRANSFORMERS_MODULES:
         return None
-    modules_file = files.file("modules.json")
-    if modules_file is None:
-        return None
-    return BiEncoderConfig(**read_sentence_transformers(modules_file.parent).config_kwargs)
+    folder = files.modules_folder()
+    return None if folder is None else BiEncoderConfig(**read_sentence_transformers(folder).config_kwargs)
 
 
 SENTENCE_TRANSFORMERS_LAYOUT = CheckpointLayout(

@@ -202,10 +202,8 @@ def _detect_router(files: CheckpointFiles) -> BiEncoderConfig | None:
     """A bi-encoder config with untied encoders for a Router folder (see the module docstring)."""
     if not files.module_types or files.module_types[0] not in ("Router", "Asym"):
         return None
-    modules_file = files.file("modules.json")
-    if modules_file is None:
-        return None
-    return BiEncoderConfig(**read_router(modules_file.parent)[0])
+    folder = files.modules_folder()
+    return None if folder is None else BiEncoderConfig(**read_router(folder)[0])
 
 
 ROUTER_LAYOUT = CheckpointLayout(

@@ -81,9 +81,13 @@ class RankCallback(Callback):
         self.report.check(paths)
 
     def on_test_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        """Write one run file per dataset with rankings (process 0), from the module's gathered summaries."""
+        """Write one run file per dataset with rankings (process 0), from the module's gathered summaries.
+
+        Every run file is written before the first report, so a report that fails loses no run.
+        """
         module = _lightning_ir_module(type(self).__name__, pl_module)
         names = {index: summary.dataset for index, summary in enumerate(module.inference_summaries)}
+        tag = run_tag(module.config.name_or_path)
         for dataloader_idx, summary in enumerate(module.inference_summaries):
             if not summary.run:
                 continue
@@ -92,14 +96,15 @@ class RankCallback(Callback):
                 query_ids = list(summary.run)
                 doc_ids = [list(summary.run[query_id]) for query_id in query_ids]
                 scores = [list(summary.run[query_id].values()) for query_id in query_ids]
-                tag = run_tag(module.config.name_or_path)
                 write_run(path, query_ids, doc_ids, scores, tag=tag)
-                folder = self.report.write(
-                    path, tag, summary.qrels, summary.dataset, module.evaluation_metrics, len(names)
-                )
-                if folder is not None:
-                    self.report_paths[dataloader_idx] = folder
             self.run_paths[dataloader_idx] = path
+        if not trainer.is_global_zero:
+            return
+        for dataloader_idx, path in self.run_paths.items():
+            summary = module.inference_summaries[dataloader_idx]
+            folder = self.report.write(path, tag, summary.qrels, summary.dataset, module.evaluation_metrics, len(names))
+            if folder is not None:
+                self.report_paths[dataloader_idx] = folder
 
     def _run_path(self, trainer: Trainer, names: dict[int, str], dataloader_idx: int) -> Path:
         save_dir = self.save_dir

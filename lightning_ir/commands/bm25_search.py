@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..data.judgements import add_judgement
+from ..experiment.measures import parse_measures
 from ..retrieve.bm25 import BM25SearchConfig, BM25Searcher
 
 if TYPE_CHECKING:
@@ -46,36 +48,37 @@ def bm25_search(
     Returns:
         The run file and the metrics (empty without qrels).
     """
-    import ir_measures
-
     from ..data.query_dataset import QueryDataset
     from ..data.run_names import check_run_name, named_run_file, run_file_name
 
     name = check_run_name("bm25_search", run_name)
     path = Path(save_dir) / (run_file_name(query_dataset) if name is None else named_run_file(name))
-    measures = {metric: ir_measures.parse_measure(metric) for metric in evaluation_metrics}
+    measures = parse_measures("bm25_search", evaluation_metrics) if evaluation_metrics else {}
     dataset = QueryDataset(query_dataset, num_queries=num_queries)
     BM25Searcher(index_dir, search_config).write_run(dataset, path)
     return path, evaluate_run(path, dataset, measures)
 
 
 def evaluate_run(path: Path, dataset: QueryDataset, measures: dict[str, Any]) -> dict[str, float]:
-    """The ir_measures ``measures`` (by name) of the run at ``path`` against the dataset's qrels (empty without)."""
-    import ir_measures
+    """The ir_measures ``measures`` (by name) of the run at ``path`` against the dataset's qrels (empty without).
 
+    Every judged query counts, one the run has no document for with 0 (as ``lightning-ir evaluate`` counts it).
+    """
     from ..data.run_file import read_run
+    from ..experiment.measures import per_query_values
 
     qrels: dict[str, dict[str, int]] = {}
     for sample in dataset.iter_all():
         for qrel in sample.qrels or []:
-            qrels.setdefault(sample.query_id, {})[str(qrel["doc_id"])] = int(qrel["relevance"])
-    if not measures or not qrels:
+            add_judgement(qrels, sample.query_id, qrel["doc_id"], qrel["relevance"])
+    judged = [query_id for query_id, judgements in qrels.items() if judgements]
+    if not measures or not judged:
         return {}
     run: dict[str, dict[str, float]] = {}
     for entry in read_run(path):
         run.setdefault(entry.query_id, {})[entry.doc_id] = entry.score
-    results = ir_measures.calc_aggregate(list(measures.values()), qrels, run)
-    return {metric: float(results[measure]) for metric, measure in measures.items()}
+    values = per_query_values(measures, qrels, run, judged)
+    return {metric: sum(per_query.values()) / len(judged) for metric, per_query in values.items()}
 
 
 def main(args: list[str]) -> None:

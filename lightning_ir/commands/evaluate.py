@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..data.validation import InputFileError
 from ..experiment.report import evaluate_runs
-from .parser import CommandParser, argument_error
+from .parser import CommandParser, argument_errors
 
 
 def build_parser() -> CommandParser:
@@ -57,7 +56,7 @@ def main(args: list[str]) -> None:
     baseline: int | str = options.baseline
     if options.baseline.isdigit() and not _names(options.runs, options.baseline):
         baseline = int(options.baseline)
-    try:
+    with argument_errors("evaluate", "evaluate_runs"):
         report = evaluate_runs(
             options.qrels,
             options.runs,
@@ -69,10 +68,6 @@ def main(args: list[str]) -> None:
             seed=options.seed,
             cutoffs=options.cutoffs,
         )
-    except InputFileError:
-        raise
-    except ValueError as error:
-        raise argument_error("evaluate", error, "evaluate_runs") from error
     print(report)
     if report.files:
         print(f"report written to {options.output_dir}: {', '.join(path.name for path in report.files)}")

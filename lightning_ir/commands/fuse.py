@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from ..atomic import check_replaceable, resolve_target
 from ..data.run_file import is_run_file
-from ..data.validation import InputFileError
 from ..experiment.fusion import FusionMethod, ScoreNormalization, fuse_runs
 from ..experiment.runs import save_run
 from ..validation import option_values
-from .parser import CommandLineError, CommandParser, argument_error
+from .parser import CommandLineError, CommandParser, argument_errors
 
 
 def build_parser() -> CommandParser:
@@ -60,7 +59,7 @@ def main(args: list[str]) -> None:
     tag = options.tag or options.method
     if len(tag.split()) != 1:
         raise CommandLineError(f"fuse: --tag {tag!r} must be one word without whitespace")
-    try:
+    with argument_errors("fuse", "fuse_runs"):
         fused = fuse_runs(
             options.runs,
             method=options.method,
@@ -69,10 +68,6 @@ def main(args: list[str]) -> None:
             k=options.k,
             depth=options.depth,
         )
-    except InputFileError:
-        raise
-    except ValueError as error:
-        raise argument_error("fuse", error, "fuse_runs") from error
     path = save_run(options.output, fused, tag=tag)
     lines = sum(len(ranking) for ranking in fused.values())
     print(f"fuse: {options.method} of {len(options.runs)} runs, {len(fused)} queries, {lines} lines -> {path}")

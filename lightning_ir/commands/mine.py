@@ -17,24 +17,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..experiment.mining import HardNegativeMiner, MiningResult
+from .recipe import recipe_arguments, recipe_parser
 
 
 def build_parser() -> Any:
     """The jsonargparse parser of ``lightning-ir mine`` (``--config`` reads a YAML recipe)."""
-    from jsonargparse import ActionConfigFile, ArgumentParser
-
-    parser = ArgumentParser(prog="lightning-ir mine", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", action=ActionConfigFile, help="a YAML recipe (see configs/mine-*.yaml)")
-    parser.add_class_arguments(HardNegativeMiner)
-    return parser
+    return recipe_parser("mine", __doc__.split("\n")[0], HardNegativeMiner)
 
 
 def build_miner(args: list[str]) -> HardNegativeMiner:
     """The :class:`~lightning_ir.experiment.HardNegativeMiner` of the command-line arguments (and ``--config``)."""
-    parser = build_parser()
-    instantiate = getattr(parser, "instantiate", None) or parser.instantiate_classes
-    config = instantiate(parser.parse_args(args))
-    return HardNegativeMiner(**{key: value for key, value in vars(config).items() if key != "config"})
+    return HardNegativeMiner(**recipe_arguments(build_parser(), args))
 
 
 def summary(result: MiningResult) -> str:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
+
+from ..data.validation import InputFileError
 
 
 class CommandLineError(ValueError):
@@ -31,10 +35,24 @@ class CommandParser(argparse.ArgumentParser):
         raise CommandLineError(f"{self.command}: {message}")
 
 
-def argument_error(command: str, error: ValueError, owner: str) -> CommandLineError:
-    """A ``ValueError`` of the Python function ``owner`` behind ``command`` as a command-line error of ``command``.
+@contextmanager
+def argument_errors(command: str, owner: str) -> Iterator[None]:
+    """Turns a ``ValueError`` of the Python function ``owner`` behind ``command`` into a command-line error.
 
     The function's name is replaced by the command's (``"fuse_runs: weights ..."`` -> ``"fuse: weights ..."``); the
-    option names of the function are those of the command without the ``--``.
+    option names of the function are those of the command without the ``--``. An :class:`InputFileError` (a bad line
+    of an input file, which names the file itself) passes unchanged.
+
+    Args:
+        command: The subcommand (``"fuse"``).
+        owner: The function it calls (``"fuse_runs"``).
+
+    Raises:
+        CommandLineError: The function refused an argument.
     """
-    return CommandLineError(f"{command}: {str(error).removeprefix(f'{owner}: ')}")
+    try:
+        yield
+    except InputFileError:
+        raise
+    except ValueError as error:
+        raise CommandLineError(f"{command}: {str(error).removeprefix(f'{owner}: ')}") from error

@@ -17,16 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..experiment.pipeline import Pipeline, PipelineResult
+from .recipe import recipe_arguments, recipe_parser
 
 
 def build_parser() -> Any:
     """The jsonargparse parser of ``lightning-ir pipeline`` (``--config`` reads a YAML recipe)."""
-    from jsonargparse import ActionConfigFile, ArgumentParser
-
-    parser = ArgumentParser(prog="lightning-ir pipeline", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", action=ActionConfigFile, help="a YAML recipe (see configs/pipeline-*.yaml)")
-    parser.add_class_arguments(Pipeline)
-    return parser
+    return recipe_parser("pipeline", __doc__.split("\n")[0], Pipeline)
 
 
 def summary(result: PipelineResult) -> str:
@@ -39,11 +35,7 @@ def summary(result: PipelineResult) -> str:
 
 def build_pipeline(args: list[str]) -> Pipeline:
     """The :class:`~lightning_ir.experiment.Pipeline` of the command-line arguments (and ``--config`` recipes)."""
-    parser = build_parser()
-    # jsonargparse >= 4.49 names it instantiate (instantiate_classes is deprecated there)
-    instantiate = getattr(parser, "instantiate", None) or parser.instantiate_classes
-    config = instantiate(parser.parse_args(args))
-    return Pipeline(**{key: value for key, value in vars(config).items() if key != "config"})
+    return Pipeline(**recipe_arguments(build_parser(), args))
 
 
 def main(args: list[str]) -> None:

@@ -18,24 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from ..experiment.teacher_scores import score_tuples
+from .recipe import recipe_arguments, recipe_parser
 
 
 def build_parser() -> Any:
     """The jsonargparse parser of ``lightning-ir score_tuples`` (``--config`` reads a YAML recipe)."""
-    from jsonargparse import ActionConfigFile, ArgumentParser
-
-    parser = ArgumentParser(prog="lightning-ir score_tuples", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", action=ActionConfigFile, help="a YAML recipe (see configs/score-tuples-*.yaml)")
-    parser.add_function_arguments(score_tuples)
-    return parser
+    return recipe_parser("score_tuples", __doc__.split("\n")[0], score_tuples)
 
 
 def run(args: list[str]) -> Path:
     """Scores the tuples as the arguments say and returns the folder written."""
-    parser = build_parser()
-    instantiate = getattr(parser, "instantiate", None) or parser.instantiate_classes
-    config = instantiate(parser.parse_args(args))
-    return score_tuples(**{key: value for key, value in vars(config).items() if key != "config"})
+    return score_tuples(**recipe_arguments(build_parser(), args))
 
 
 def main(args: list[str]) -> None:

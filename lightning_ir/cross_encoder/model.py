@@ -12,7 +12,7 @@ from ..base.config import LightningIRConfig
 from ..base.layouts import ModelKind
 from ..base.model import LightningIRModel
 from ..base.outputs import LightningIROutput
-from ..precision import float32_scoring
+from ..precision import float32_linear
 from .config import CrossEncoderConfig
 
 
@@ -68,6 +68,5 @@ class CrossEncoderModel(LightningIRModel):
         embeddings = self._pooling(
             embeddings, encoding.get("attention_mask", None), pooling_strategy=self.config.pooling_strategy
         )
-        with float32_scoring(embeddings.device.type):  # scores in float32, also under autocast
-            scores = self.linear(embeddings.float()).view(-1)
+        scores = float32_linear(self.linear, embeddings).view(-1)  # float32, also under autocast or in bf16 weights
         return CrossEncoderOutput(scores=scores, embeddings=embeddings)

@@ -26,7 +26,7 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICA
 from ..base.backbone import check_encoder_only
 from ..base.layouts import CheckpointFiles, CheckpointLayout
 from ..console import quiet_transformers_loading, warn_missing_weights
-from ..precision import float32_scoring
+from ..precision import float32_linear
 from .config import CrossEncoderConfig
 from .model import CrossEncoderModel, CrossEncoderOutput
 
@@ -163,10 +163,7 @@ def float32_logits(module: torch.nn.Module, args: tuple[Any, ...], output: torch
     """
     if output.dtype == torch.float32 or not isinstance(module, torch.nn.Linear):
         return None
-    hidden = args[0]
-    bias = None if module.bias is None else module.bias.float()
-    with float32_scoring(hidden.device.type):
-        return torch.nn.functional.linear(hidden.float(), module.weight.float(), bias)
+    return float32_linear(module, args[0])
 
 
 def sequence_classification_config(config: CrossEncoderConfig) -> CrossEncoderConfig:

@@ -46,6 +46,29 @@ class CrossEncoderTokenizer(LightningIRTokenizer):
             truncated.append(query)
         return truncated
 
+    def pairs(
+        self,
+        queries: str | Sequence[str] | None,
+        docs: str | Sequence[str] | Sequence[Sequence[str]] | None,
+        num_docs: Sequence[int] | int | None = None,
+    ) -> tuple[list[str], list[str]]:
+        """The (truncated query, document) text of every pair, in order.
+
+        Args:
+            queries: One query or a list.
+            docs: A list of lists (documents per query), or a flat list with ``num_docs``.
+            num_docs: Documents per query when ``docs`` is flat (an int for all); None splits evenly.
+
+        Returns:
+            The query of each pair (cut after ``query_length`` tokens) and the document of each pair.
+        """
+        if queries is None or docs is None:
+            raise ValueError(f"{type(self).__name__}.tokenize needs both queries and docs")
+        query_list = [queries] if isinstance(queries, str) else list(queries)
+        flat_docs, counts = _flatten_docs(docs, len(query_list), num_docs)
+        truncated = self.truncate_queries(query_list)
+        return [query for query, count in zip(truncated, counts, strict=True) for _ in range(count)], flat_docs
+
     def tokenize(
         self,
         queries: str | Sequence[str] | None = None,
@@ -64,12 +87,7 @@ class CrossEncoderTokenizer(LightningIRTokenizer):
         Returns:
             ``{"encoding": ...}`` with ``input_ids`` ``(total_docs, seq)``.
         """
-        if queries is None or docs is None:
-            raise ValueError(f"{type(self).__name__}.tokenize needs both queries and docs")
-        query_list = [queries] if isinstance(queries, str) else list(queries)
-        flat_docs, counts = _flatten_docs(docs, len(query_list), num_docs)
-        truncated = self.truncate_queries(query_list)
-        pair_queries = [query for query, count in zip(truncated, counts, strict=True) for _ in range(count)]
+        pair_queries, flat_docs = self.pairs(queries, docs, num_docs)
         kwargs.pop("return_tensors", None)
         encoding = self.tokenizer(
             pair_queries,

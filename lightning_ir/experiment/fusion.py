@@ -65,19 +65,10 @@ def fuse_runs(
         >>> fuse_runs([{"q": {"a": 2.0, "b": 1.0}}, {"q": {"b": 5.0}}])  # doctest: +SKIP
         {'q': {'b': 0.03252247488101534, 'a': 0.01639344262295082}}
     """
-    check_option("fuse_runs", "method", method, FusionMethod)
-    check_option("fuse_runs", "normalization", normalization, ScoreNormalization | None)
-    if method == "rrf" and normalization is not None:
-        raise ValueError(
-            f"fuse_runs: normalization={normalization!r} does not apply to method='rrf', which fuses ranks; use "
-            "method='combsum' or 'combmnz' or leave normalization out"
-        )
+    depth = check_fusion("fuse_runs", method, normalization, k, depth)
     if len(runs) < 2:
         raise ValueError(f"fuse_runs: runs must hold at least two runs to fuse, got {len(runs)}")
-    run_weights = _check_weights(weights, len(runs))
-    if isinstance(k, bool) or not isinstance(k, numbers.Real) or not math.isfinite(k) or k < 0:
-        raise ValueError(f"fuse_runs: k must be a number >= 0, got {k!r}")
-    depth = check_optional_positive_int("fuse_runs", "depth", depth, "keep every document")
+    run_weights = check_weights("fuse_runs", weights, len(runs))
     loaded = [load_run(run) for run in runs]
     query_ids = list(dict.fromkeys(query_id for run in loaded for query_id in run))
     if method == "rrf":
@@ -85,21 +76,56 @@ def fuse_runs(
             {query_id: {d: -float(r) for d, r in ranks(scores).items()} for query_id, scores in run.items()}
             for run in loaded
         ]
+    assert run_weights is not None
     fused = _ranx_fuse(loaded, query_ids, method, normalization, run_weights, float(k))
     return cut({query_id: fused.get(query_id, {}) for query_id in query_ids}, depth)
 
 
-def _check_weights(weights: Sequence[float] | None, num_runs: int) -> list[float]:
+def check_fusion(owner: str, method: str, normalization: str | None, k: float, depth: int | None) -> int | None:
+    """Checks the options of a fusion (not its weights, see :func:`check_weights`) and that ranx is installed.
+
+    Returns:
+        ``depth`` as an int (None: keep every document).
+
+    Raises:
+        ValueError: An unknown method or normalisation, a normalisation with RRF, ``k < 0`` or a bad ``depth``.
+        ImportError: ranx is not installed.
+    """
+    check_option(owner, "method", method, FusionMethod)
+    check_option(owner, "normalization", normalization, ScoreNormalization | None)
+    if method == "rrf" and normalization is not None:
+        raise ValueError(
+            f"{owner}: normalization={normalization!r} does not apply to method='rrf', which fuses ranks; use "
+            "method='combsum' or 'combmnz' or leave normalization out"
+        )
+    if isinstance(k, bool) or not isinstance(k, numbers.Real) or not math.isfinite(k) or k < 0:
+        raise ValueError(f"{owner}: k must be a number >= 0, got {k!r}")
+    checked = check_optional_positive_int(owner, "depth", depth, "keep every document")
+    _import_ranx()
+    return checked
+
+
+def check_weights(owner: str, weights: Sequence[float] | None, num_runs: int | None) -> list[float] | None:
+    """The fusion weights as floats (1 each when None and ``num_runs`` is known).
+
+    Args:
+        owner: Who checks (starts the messages).
+        weights: One weight per run, or None.
+        num_runs: The number of runs fused, or None when not known yet (the count is not checked then).
+
+    Raises:
+        ValueError: A weight is negative or not finite, all are 0, or their count is not ``num_runs``.
+    """
     if weights is None:
-        return [1.0] * num_runs
+        return None if num_runs is None else [1.0] * num_runs
     values = list(weights)
-    if len(values) != num_runs:
-        raise ValueError(f"fuse_runs: weights has {len(values)} values for {num_runs} runs; give one weight per run")
+    if num_runs is not None and len(values) != num_runs:
+        raise ValueError(f"{owner}: weights has {len(values)} values for {num_runs} runs; give one weight per run")
     for value in values:
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"fuse_runs: weights must be finite numbers >= 0, got {value!r}")
+            raise ValueError(f"{owner}: weights must be finite numbers >= 0, got {value!r}")
     if not any(values):
-        raise ValueError("fuse_runs: weights are all 0; at least one run must count")
+        raise ValueError(f"{owner}: weights are all 0; at least one run must count")
     return [float(value) for value in values]
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from ..base.module import LightningIRModule
 from ..callbacks import ReRankCallback
 from ..data import LightningIRDataModule, RunDataset
-from ..validation import check_option, check_positive
-from .fusion import FusionMethod, ScoreNormalization, fuse_runs
+from ..validation import check_positive
+from .fusion import FusionMethod, ScoreNormalization, check_fusion, check_weights, fuse_runs
 from .pipeline_context import PipelineContext, StageRun, check_stage_name
 from .runs import save_run
 
@@ -36,13 +36,11 @@ class FusionStage:
         depth: int | None = None,
         name: str | None = None,
     ) -> None:
-        check_option("FusionStage", "method", method, FusionMethod)
-        check_option("FusionStage", "normalization", normalization, ScoreNormalization | None)
+        self.depth = check_fusion("FusionStage", method, normalization, k, depth)
         self.method = method
         self.normalization = normalization
-        self.weights = None if weights is None else list(weights)
+        self.weights = check_weights("FusionStage", weights, None)
         self.k = k
-        self.depth = depth
         self.name = check_stage_name(f"fused-{method}" if name is None else name)
 
     def run(self, runs: Sequence[Path], context: PipelineContext) -> StageRun:

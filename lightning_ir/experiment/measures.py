@@ -45,15 +45,18 @@ def per_query_values(
     """
     import ir_measures
 
-    names = {measure: name for name, measure in measures.items()}
+    names: dict[Any, list[str]] = {}
+    for name, measure in measures.items():  # aliases (MRR@10 and RR@10) are equal measures: each name gets the value
+        names.setdefault(measure, []).append(name)
     values: dict[str, dict[str, float]] = {name: dict.fromkeys(query_ids, 0.0) for name in measures}
     wanted = set(query_ids)
     judged = {query_id: dict(qrels[query_id]) for query_id in query_ids}
     answered = {query_id: dict(scores) for query_id, scores in run.items() if query_id in wanted and scores}
     if answered:
-        for metric in ir_measures.iter_calc(list(measures.values()), judged, answered):
+        for metric in ir_measures.iter_calc(list(names), judged, answered):
             if metric.query_id in wanted:
-                values[names[metric.measure]][metric.query_id] = float(metric.value)
+                for name in names[metric.measure]:
+                    values[name][metric.query_id] = float(metric.value)
     return values
 
 

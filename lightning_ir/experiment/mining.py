@@ -13,6 +13,7 @@ From the command line: ``lightning-ir mine --config configs/mine-scifact.yaml`` 
 from __future__ import annotations
 
 import random
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 from ..atomic import atomic_directory, check_replaceable
 from ..base.module import LightningIRModule
 from ..data.ir_datasets_utils import doc_text, load_dataset, qrels_by_query, query_text
+from ..data.judgements import judgements_of
 from ..data.local_formats import LocalDocTuple
 from ..data.validation import InputFileError
 from ..validation import check_positive
@@ -166,16 +168,25 @@ class HardNegativeMiner:
             start = time.perf_counter()
             write_tuples_files(staging, tuples, queries, docs, qrels, self._manifest(run_path, skipped))
             seconds["writing"] = time.perf_counter() - start
-        if self.first_stage is not None:
+        if run_path.parent == staging / RUNS_DIR:
             run_path = self.output_dir / RUNS_DIR / run_path.name
         num_queries = len({item.query_id for item in tuples})
         return MiningResult(self.output_dir, len(tuples), num_queries, skipped, run_path, seconds)
 
     def _first_stage_run(self, staging: Path, seconds: dict[str, float]) -> Path:
-        """The run file to mine: the given one, or the first stage's, run into ``<staging>/runs``."""
+        """The run file to mine: the given one, or the first stage's, run into ``<staging>/runs``.
+
+        A given run file inside ``output_dir`` (the run of an earlier mining, re-mined with other options) is copied
+        into ``<staging>/runs`` first: the old folder, and the file with it, is replaced.
+        """
         if self.first_stage is None:
             assert self.run_file is not None
-            return self.run_file
+            if not self.run_file.resolve().is_relative_to(self.output_dir.resolve()):
+                return self.run_file
+            copy = staging / RUNS_DIR / self.run_file.name
+            copy.parent.mkdir(exist_ok=True)
+            shutil.copy2(self.run_file, copy)
+            return copy
         context = PipelineContext(
             query_dataset=self.query_dataset,
             doc_dataset=self.doc_dataset or self.query_dataset,
@@ -238,7 +249,7 @@ class HardNegativeMiner:
             "source_dataset": self.query_dataset,
             "mining": {
                 "source": source,
-                "run": f"{RUNS_DIR}/{run_path.name}" if self.first_stage is not None else str(run_path),
+                "run": f"{RUNS_DIR}/{run_path.name}" if run_path.parent.name == RUNS_DIR else str(run_path),
                 "num_negatives": sampler.num_negatives,
                 "min_rank": sampler.min_rank,
                 "max_rank": sampler.max_rank,
@@ -254,10 +265,8 @@ class HardNegativeMiner:
 
 
 def _judgements(dataset: Any) -> dict[str, dict[str, int]]:
-    """The dataset's qrels as ``{query_id: {doc_id: relevance}}``."""
-    return {
-        query_id: {j["doc_id"]: j["relevance"] for j in judged} for query_id, judged in qrels_by_query(dataset).items()
-    }
+    """The dataset's qrels as ``{query_id: {doc_id: relevance}}`` (highest label of a document judged twice)."""
+    return judgements_of(record for judged in qrels_by_query(dataset).values() for record in judged)
 
 
 def _doc_texts(dataset: Any, tuples: list[LocalDocTuple], run_path: Path) -> dict[str, str]:

@@ -24,14 +24,16 @@ class NegativeSampler:
         num_negatives: Negatives per tuple.
         min_rank: Best rank sampled from (``4`` skips the top 3, which are often relevant but unjudged).
         max_rank: Worst rank sampled from.
-        exclude_relevant: Leave out every document judged relevant for the query (``relevance >= min_relevance``).
-        min_relevance: The lowest relevance label that counts as relevant (positives and exclusions).
+        exclude_relevant: Leave out every document judged relevant for the query (any label above 0, also those
+            below ``min_relevance``): none of them is ever a negative.
+        min_relevance: The lowest relevance label that makes a document a positive (at least 1).
         sampling: ``random`` draws the negatives uniformly from the candidates; ``top`` takes the best-ranked ones.
         seed: Seed of ``random``: each query draws from its own generator seeded by ``seed`` and its id, so a query's
             negatives do not depend on the other queries or their order.
 
     Raises:
-        ValueError: A count is not a positive integer, ``max_rank < min_rank`` or an unknown ``sampling``.
+        ValueError: A count or ``min_relevance`` is not a positive integer, ``max_rank < min_rank`` or an unknown
+            ``sampling``.
     """
 
     num_negatives: int = 7
@@ -47,6 +49,7 @@ class NegativeSampler:
         check_positive(owner, "num_negatives", self.num_negatives)
         check_positive(owner, "min_rank", self.min_rank)
         check_positive(owner, "max_rank", self.max_rank)
+        check_positive(owner, "min_relevance", self.min_relevance)
         if self.max_rank < self.min_rank:
             raise ValueError(f"{owner}: max_rank ({self.max_rank}) must not be below min_rank ({self.min_rank})")
         check_option(owner, "sampling", self.sampling, NegativeSampling)
@@ -74,7 +77,8 @@ class NegativeSampler:
             return [], "no_positive"
         if ranking is None:
             return [], "no_ranking"
-        excluded: Collection[str] = set(positives) if self.exclude_relevant else set()
+        relevant = {doc_id for doc_id, relevance in judged.items() if relevance > 0}
+        excluded: Collection[str] = relevant if self.exclude_relevant else set()
         window = list(ranking[self.min_rank - 1 : self.max_rank])
         rng = random.Random(f"{self.seed}/{query_id}")
         tuples = []

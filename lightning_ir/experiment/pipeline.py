@@ -199,6 +199,8 @@ class Pipeline:
                 raise ValueError(f"Pipeline: re_rank input_stage {source!r} is none of the stages {names[:-1]}")
         if isinstance(self.baseline, str) and self.baseline not in names:
             raise ValueError(f"Pipeline: baseline {self.baseline!r} is none of the stages {names}")
+        if isinstance(self.baseline, int) and not 0 <= self.baseline < len(names):
+            raise ValueError(f"Pipeline: baseline {self.baseline} is no position among the {len(names)} stages {names}")
         parse_measures("Pipeline", self.metrics)
 
     def _check_outputs(self, context: PipelineContext) -> None:
@@ -208,6 +210,13 @@ class Pipeline:
         for name in self.stage_names:
             check_replaceable(context.run_path(name), is_run_file, "run file", directory=False)
         if self.report:
+            runs_dir = (self.output_dir / RUNS_DIR).resolve()
+            report_dir = self.report_dir.resolve()
+            if report_dir == runs_dir or runs_dir.is_relative_to(report_dir) or report_dir.is_relative_to(runs_dir):
+                raise ValueError(
+                    f"Pipeline: report_dir {self.report_dir} and the run files' folder {runs_dir} must not hold one "
+                    "another; give the report its own folder (default <output_dir>/report)"
+                )
             check_report_dir(self.report_dir)
             if not load_dataset(self.query_dataset).has_qrels():
                 raise ValueError(

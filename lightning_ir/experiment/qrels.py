@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from ..data.ir_datasets_utils import load_dataset
+from ..data.judgements import add_judgement
 from ..data.local_formats import read_qrels
 from ..data.validation import InputFileError
 
@@ -45,8 +46,7 @@ def load_qrels(qrels: QrelsLike) -> tuple[Qrels, str]:
     if path.is_file():
         loaded = {}
         for qrel in read_qrels(path):
-            judged = loaded.setdefault(qrel.query_id, {})
-            judged[qrel.doc_id] = max(qrel.relevance, judged.get(qrel.doc_id, qrel.relevance))
+            add_judgement(loaded, qrel.query_id, qrel.doc_id, qrel.relevance)
         return _non_empty(loaded, f"qrels file {path}"), str(path)
     if path.suffix in QRELS_SUFFIXES:
         raise FileNotFoundError(f"qrels file {path} does not exist")
@@ -58,9 +58,7 @@ def load_qrels(qrels: QrelsLike) -> tuple[Qrels, str]:
         raise ValueError(f"dataset '{qrels}' has no qrels; give a dataset with relevance judgements or a qrels file")
     loaded = {}
     for qrel in dataset.qrels_iter():
-        judged = loaded.setdefault(str(qrel.query_id), {})
-        relevance = int(qrel.relevance)
-        judged[str(qrel.doc_id)] = max(relevance, judged.get(str(qrel.doc_id), relevance))
+        add_judgement(loaded, qrel.query_id, qrel.doc_id, qrel.relevance)
     return _non_empty(loaded, f"the qrels of '{qrels}'"), str(qrels)
 
 

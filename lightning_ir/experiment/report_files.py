@@ -24,18 +24,22 @@ WHAT = "experiment report folder"
 def is_report_dir(path: Path) -> bool:
     """Whether ``path`` is a report folder written by :func:`write_report` (and so may be replaced by a new one).
 
-    It must hold nothing but ``report.md`` (starting with :data:`REPORT_TITLE`), ``report.csv`` and ``.png`` files.
+    It must hold nothing but ``report.md`` (starting with :data:`REPORT_TITLE`), ``report.csv`` and the ``.png``
+    plots that ``report.md`` shows: a picture put there by someone else makes it no report folder.
     """
     if not path.is_dir():
         return False
+    images = []
     for child in path.iterdir():
         if child.is_symlink() or not child.is_file() or (child.name not in REPORT_FILES and child.suffix != ".png"):
             return False
+        if child.suffix == ".png":
+            images.append(child.name)
     try:
-        with (path / "report.md").open(encoding="utf-8") as file:
-            return file.readline().rstrip("\n") == REPORT_TITLE
+        text = (path / "report.md").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
+    return text.split("\n", 1)[0] == REPORT_TITLE and all(f"]({image})" in text for image in images)
 
 
 def check_report_dir(output_dir: str | Path) -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..atomic import atomic_directory, check_replaceable
 from ..base.module import LightningIRModule
+from ..data.judgements import add_judgement
 from ..data.local_formats import LocalDocTuple
 from ..data.samples import RankSample
 from ..validation import check_positive
@@ -37,7 +38,7 @@ def teacher_scores(
 
     Raises:
         ValueError: ``batch_size`` is not positive, the numbers of queries and document lists differ, or the module
-            gives a score that is not a finite number (naming the tuple).
+            gives a score that is not a finite number (naming the tuple) or not one score per document.
     """
     check_positive("teacher_scores", "batch_size", batch_size)
     if len(queries) != len(docs):
@@ -47,6 +48,12 @@ def teacher_scores(
     for start in range(0, len(queries), batch_size):
         batch_docs = [list(group) for group in docs[start : start + batch_size]]
         flat = module.score(list(queries[start : start + batch_size]), batch_docs).scores.float().cpu().tolist()
+        expected = sum(len(group) for group in batch_docs)
+        if len(flat) != expected:
+            raise ValueError(
+                f"teacher_scores: {type(module).__name__} gave {len(flat)} scores for the {expected} documents of "
+                f"tuples {start + 1}..{start + len(batch_docs)}; one score per document is needed"
+            )
         offset = 0
         for group in batch_docs:
             scores.append(tuple(flat[offset : offset + len(group)]))
@@ -122,5 +129,5 @@ def _texts(samples: Sequence[RankSample]) -> tuple[dict[str, str], dict[str, str
     qrels: dict[str, dict[str, int]] = {}
     for sample in samples:
         for qrel in sample.qrels or []:
-            qrels.setdefault(sample.query_id, {})[str(qrel["doc_id"])] = int(qrel["relevance"])
+            add_judgement(qrels, sample.query_id, qrel["doc_id"], qrel["relevance"])
     return queries, docs, qrels

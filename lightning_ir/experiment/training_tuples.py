@@ -116,13 +116,13 @@ def write_tuples_files(
     if judged:
         _write_lines(folder / "qrels.tsv", (f"{q}\t{d}\t{r}" for q, d, r in judged))
     written = {
+        **manifest,
         "format": FORMAT,
         "num_tuples": len(tuples),
         "num_queries": len(query_ids),
         "num_docs": len(doc_ids),
         "docs_per_tuple": sorted({len(item.doc_ids) for item in tuples}),
         "scored": all(scored),
-        **manifest,
     }
     (folder / MANIFEST).write_text(json.dumps(written, indent=2) + "\n", encoding="utf-8")
     return written

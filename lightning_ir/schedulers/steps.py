@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 
@@ -28,3 +29,31 @@ def trainer_num_steps(trainer: Any) -> int | None:
     if estimate is None or not math.isfinite(estimate) or estimate <= 0:
         return None
     return int(estimate)
+
+
+def complete_num_training_steps(trainer: Any, owner: str) -> None:
+    """Gives the trainer's learning-rate schedulers created with ``num_training_steps=None`` the fit's number of steps.
+
+    The number is :func:`trainer_num_steps`; when it is unknown, the schedulers keep None and a warning says so.
+
+    Args:
+        trainer: A Lightning trainer whose ``lr_scheduler_configs`` are set up (as from ``on_train_start`` on).
+        owner: Who asks (the module's class name), for the warning.
+    """
+    pending = [
+        config.scheduler
+        for config in trainer.lr_scheduler_configs
+        if hasattr(config.scheduler, "num_training_steps") and config.scheduler.num_training_steps is None
+    ]
+    if not pending:
+        return
+    num_steps = trainer_num_steps(trainer)
+    if num_steps is None:
+        warnings.warn(
+            f"{owner}: cannot set num_training_steps of {type(pending[0]).__name__} (the trainer has no max_steps and "
+            "an unknown number of batches per epoch); pass LightningIRTrainer(max_steps=...)",
+            stacklevel=3,
+        )
+        return
+    for scheduler in pending:
+        scheduler.num_training_steps = num_steps

@@ -54,6 +54,25 @@ def test_frozen_heads_option(tiny_bert_dir: Path) -> None:
     assert all("lora_" in name for name in trainable)
 
 
+def test_bias_option_trains_the_backbone_biases(tiny_bert_dir: Path) -> None:
+    module = BiEncoderModule(str(tiny_bert_dir), adapter_config=LoraAdapterConfig(r=2, bias="all"))
+    trainable = {name for name, parameter in module.model.named_parameters() if parameter.requires_grad}
+    assert any(name.startswith("backbone.") and name.endswith(".bias") and "lora_" not in name for name in trainable)
+    assert not any(name.endswith(".weight") and "lora_" not in name for name in trainable if "backbone." in name)
+
+
+def test_weights_frozen_before_the_adapter_stay_frozen_through_the_merge(tiny_bert_dir: Path) -> None:
+    plain = BiEncoderModule(str(tiny_bert_dir))
+    head = next(name for name, _ in plain.model.named_parameters() if not name.startswith("backbone."))
+    model = type(plain.model).from_pretrained(str(tiny_bert_dir))
+    model.get_parameter(head).requires_grad_(False)  # like SPLADE's frozen query weights
+    module = BiEncoderModule(str(tiny_bert_dir), model=model, adapter_config=LoraAdapterConfig(r=2))
+    assert not module.model.get_parameter(head).requires_grad
+    module.merge_adapter()
+    assert not module.model.get_parameter(head).requires_grad
+    assert all(p.requires_grad for name, p in module.model.named_parameters() if name != head)
+
+
 @pytest.mark.parametrize("module_class", [BiEncoderModule, CrossEncoderModule])
 def test_adapter_saves_beside_base_and_merges(tiny_bert_dir: Path, tmp_path: Path, module_class: type) -> None:
     base = module_class(str(tiny_bert_dir))

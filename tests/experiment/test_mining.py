@@ -231,3 +231,39 @@ def test_bm25_first_stage_ranks_the_queries_and_its_run_is_kept(tmp_path: Path, 
     assert (tmp_path / "bm25").is_dir()
     assert json.loads((tmp_path / "mined" / MANIFEST).read_text())["mining"]["run"] == "runs/bm25.run"
     assert len(list(TupleDataset(str(tmp_path / "mined")).iter_all())) == 9
+
+
+def test_a_document_judged_twice_counts_with_its_highest_label(tmp_path: Path, run_file: Path) -> None:
+    folder = write_collection(tmp_path / "collection")
+    with (folder / "qrels.txt").open("a") as file:  # TREC iterations: relevant in one, not in the other
+        file.write("q-apple 1 d-ocean-x 1\nq-apple 2 d-ocean-x 0\n")
+    mine(folder, tmp_path / "mined", run_file, num_negatives=14, min_rank=1)
+    tuples = list(read_doc_tuples(tmp_path / "mined" / "docpairs.jsonl"))
+    assert {item.doc_ids[0] for item in tuples if item.query_id == "q-apple"} == {"d-apple", "d-ocean-x"}
+    assert not any("d-ocean-x" in item.doc_ids[1:] for item in tuples if item.query_id == "q-apple")
+
+
+def test_documents_below_min_relevance_are_no_positives_and_no_negatives(
+    tmp_path: Path, collection: Path, run_file: Path
+) -> None:
+    mine(collection, tmp_path / "mined", run_file, num_negatives=14, min_rank=1, min_relevance=2)
+    tuples = list(read_doc_tuples(tmp_path / "mined" / "docpairs.jsonl"))
+    assert [item.doc_ids[0] for item in tuples] == ["d-ocean-x"]  # the only document judged 2
+    assert "d-apple" not in tuples[0].doc_ids[1:]  # judged 1 for q-apple: relevant, so never its negative
+
+
+def test_min_relevance_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="min_relevance must be a positive integer"):
+        NegativeSampler(min_relevance=0)
+
+
+def test_mining_again_from_the_run_kept_in_the_output_folder(tmp_path: Path, collection: Path) -> None:
+    stage = BM25Stage(tmp_path / "bm25", search_config=BM25SearchConfig(k=16))
+    HardNegativeMiner(str(collection), tmp_path / "mined", first_stage=stage, num_negatives=2, min_rank=1).run()
+    kept = tmp_path / "mined" / "runs" / "bm25.run"
+    text = kept.read_text()
+    result = HardNegativeMiner(str(collection), tmp_path / "mined", run=kept, num_negatives=3, min_rank=1).run()
+    assert result.run == kept
+    assert kept.read_text() == text  # copied into the new folder before the old one was replaced
+    assert json.loads((tmp_path / "mined" / MANIFEST).read_text())["mining"]["run"] == "runs/bm25.run"
+    assert all(len(item.doc_ids) == 4 for item in read_doc_tuples(tmp_path / "mined" / "docpairs.jsonl"))

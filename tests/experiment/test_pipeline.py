@@ -199,6 +199,16 @@ def test_foreign_files_are_refused_before_any_work(tmp_path, collection, tiny_be
     assert not (tmp_path / "bm25-index").exists()
 
 
+def test_a_report_folder_holding_the_runs_is_refused_before_any_work(tmp_path, collection):
+    stage = BM25Stage(tmp_path / "bm25-index", search_config=BM25SearchConfig(k=5))
+    pipeline = Pipeline(
+        str(collection), tmp_path / "out", [stage], doc_dataset=str(collection), report_dir=tmp_path / "out"
+    )
+    with pytest.raises(ValueError, match="report_dir .* must not hold one another"):
+        pipeline.run()
+    assert not (tmp_path / "bm25-index").exists()
+
+
 def test_index_of_another_type_is_refused_before_any_work(built, tmp_path, collection, bi_encoder):
     indexes = built[0]
     stages = [BM25Stage(indexes / "dense-index", index=False), DenseStage(bi_encoder, indexes / "bm25-index")]
@@ -228,6 +238,7 @@ def test_missing_index_and_missing_documents_are_refused_before_any_work(tmp_pat
         ({"same_dir": True}, "every first stage needs its own index_dir"),
         ({"re_rank_input": "dense"}, "re_rank input_stage 'dense' is none of the stages"),
         ({"baseline": "dense"}, "baseline 'dense' is none of the stages"),
+        ({"baseline": 3}, "baseline 3 is no position among the 1 stages"),
         ({"metrics": ["nDCG@x"]}, "nDCG@x"),
     ],
 )
@@ -252,5 +263,9 @@ def test_invalid_stage_options(tmp_path, bi_encoder):
         FusionStage(name="x.run")
     with pytest.raises(ValueError, match="method must be one of"):
         FusionStage("borda")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="FusionStage: k must be a number >= 0"):
+        FusionStage(k=-1)
+    with pytest.raises(ValueError, match="FusionStage: weights must be finite numbers >= 0"):
+        FusionStage(weights=[1.0, float("nan")])
     with pytest.raises(ValueError, match="depth must be a positive integer"):
         ReRankStage(bi_encoder, depth=0)

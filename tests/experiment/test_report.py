@@ -153,6 +153,22 @@ def test_judged_queries_without_results_count_zero_and_are_noted() -> None:
     assert "partial has no results for 10 of the 30 judged queries; they count 0" in str(report)
 
 
+def test_measure_aliases_each_get_their_value() -> None:
+    report = evaluate_runs(QRELS, {"bad": BAD}, metrics=["RR@10", "MRR@10"])
+    assert report.means["bad"]["RR@10"] == report.means["bad"]["MRR@10"] == pytest.approx(BAD_RR)
+
+
+def test_a_picture_someone_added_makes_a_folder_no_report(tmp_path: Path) -> None:
+    folder = tmp_path / "report"
+    evaluate_runs(QRELS, {"bad": BAD, "good": GOOD}, output_dir=folder)
+    assert is_report_dir(folder)
+    (folder / "cutoffs-mine.png").write_bytes(b"\x89PNG my own plot")
+    assert not is_report_dir(folder)
+    with pytest.raises(OverwriteRefusedError):
+        evaluate_runs(QRELS, {"good": GOOD}, output_dir=folder)
+    assert (folder / "cutoffs-mine.png").read_bytes() == b"\x89PNG my own plot"
+
+
 def test_an_existing_folder_that_is_not_a_report_is_kept(tmp_path: Path) -> None:
     folder = tmp_path / "results"
     folder.mkdir()

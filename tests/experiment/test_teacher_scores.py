@@ -99,6 +99,18 @@ def test_non_finite_teacher_scores_are_refused(collection: Path, teacher: CrossE
         teacher_scores(NaNTeacher(), ["q"], [["a", "b"]])  # type: ignore[arg-type]
 
 
+def test_a_teacher_giving_the_wrong_number_of_scores_is_refused() -> None:
+    class ShortTeacher:
+        def eval(self) -> None:
+            pass
+
+        def score(self, queries: list[str], docs: list[list[str]]) -> object:
+            return type("Output", (), {"scores": torch.zeros(sum(len(group) for group in docs) - 1)})()
+
+    with pytest.raises(ValueError, match="gave 2 scores for the 3 documents of tuples 1..2"):
+        teacher_scores(ShortTeacher(), ["q", "r"], [["a"], ["b", "c"]])  # type: ignore[arg-type]
+
+
 def test_miner_with_a_teacher_writes_scores_and_a_bi_encoder_distils_them(
     tmp_path: Path, collection: Path, teacher: CrossEncoderModule, tiny_bert_dir: Path
 ) -> None:

@@ -23,7 +23,7 @@ from lightning_ir.retrieve import (
     TorchDenseSearchConfig,
     read_metadata,
 )
-from lightning_ir.retrieve.base import doc_id_set
+from lightning_ir.retrieve.base import dense_shard, doc_id_set
 from lightning_ir.retrieve.base.indexer import HASHES_FOLDER
 from lightning_ir.retrieve.base.model_identity import ModelIdentity, ModelMismatchError
 from lightning_ir.retrieve.base.parts import PartWriter, add_parts
@@ -110,6 +110,31 @@ def test_add_then_search_equals_building_once(
     assert result.doc_ids == expected.doc_ids
     for got, want in zip(result.scores, expected.scores, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_an_index_built_from_parts_alone_takes_the_first_part_as_its_root(tmp_path: Path) -> None:
+    docs, mask, queries, query_mask, config = collection("single")
+    for rank, (start, stop) in enumerate(((0, 70), (70, NUM_DOCS)), start=1):
+        part = PartWriter(tmp_path / "parts", rank, TorchDenseIndexConfig(), config)
+        part.add(IDS[start:stop], docs[start:stop], mask[start:stop])
+        part.close()
+    index_dir = tmp_path / "from-parts"
+    indexer = TorchDenseIndexConfig().indexer_class(index_dir, TorchDenseIndexConfig(), config)
+    assert indexer.add_shard(tmp_path / "parts" / "rank00001") == 70  # no add() before: the root shard
+    assert indexer.add_shard(tmp_path / "parts" / "rank00002") == 50
+    indexer.save()
+    assert [shard.path for shard in read_metadata(index_dir).shards] == [".", "shards/00001"]
+    once = add(tmp_path / "once", TorchDenseIndexConfig(), config, docs, mask, 0, NUM_DOCS)
+    expected = search(once, TorchDenseSearchConfig(k=7), config, queries, query_mask)
+    result = search(index_dir, TorchDenseSearchConfig(k=7), config, queries, query_mask)
+    assert result.doc_ids == expected.doc_ids
+
+
+def test_copying_a_part_reads_a_bounded_number_of_vectors_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dense_shard, "COPY_VECTORS", 5)  # a few multi-vector documents per read
+    test_add_then_search_equals_building_once(tmp_path, "multi", TorchDenseIndexConfig(), TorchDenseSearchConfig(k=7))
 
 
 def test_an_int8_index_quantises_added_shards_with_its_own_quantizer(tmp_path: Path) -> None:

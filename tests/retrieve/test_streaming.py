@@ -116,6 +116,23 @@ def test_streamed_dense_index_equals_in_memory_indexing_bit_for_bit(
     np.testing.assert_array_equal(np.load(streamed / "doc_lengths.npy"), mask.sum(dim=1).numpy())
 
 
+def test_a_reader_keeps_reading_its_file_when_a_rebuilt_one_replaces_it(tmp_path: Path) -> None:
+    np.save(tmp_path / "a.npy", np.arange(12, dtype=np.float32).reshape(4, 3))
+    with NpyReader(tmp_path / "a.npy") as reader:
+        np.save(tmp_path / "new.npy", np.zeros((2, 3), dtype=np.float32))
+        (tmp_path / "new.npy").replace(tmp_path / "a.npy")  # as an index rebuilt and renamed into place
+        np.testing.assert_array_equal(reader.read(1, 3), [[3, 4, 5], [6, 7, 8]])
+        np.testing.assert_array_equal(reader.read_rows(np.array([3])), [[9, 10, 11]])
+
+
+def test_masked_out_non_finite_sparse_vectors_never_reach_the_index(tmp_path: Path) -> None:
+    docs = torch.rand(4, 1, 10)
+    docs[2, 0, 3] = float("nan")
+    mask = torch.tensor([[True], [True], [False], [True]])
+    index_dir = build_index(tmp_path / "index", SparseIndexConfig(), model_config("splade"), docs, mask)
+    assert np.isfinite(np.load(index_dir / "values.npy")).all()
+
+
 def test_streamed_sparse_index_equals_in_memory_indexing_bit_for_bit(tmp_path: Path) -> None:
     generator = torch.Generator().manual_seed(0)
     docs = torch.rand(40, 1, 30, generator=generator) * (torch.rand(40, 1, 30, generator=generator) < 0.2)

@@ -10,7 +10,6 @@ import lightning
 import pytest
 import torch
 
-from lightning_ir.base.module import _trainer_num_steps
 from lightning_ir.schedulers import GenericLinearSchedulerWithLinearWarmup
 from lightning_ir.schedulers.steps import trainer_num_steps
 
@@ -66,7 +65,6 @@ def test_steps_from_the_estimate_when_neither_is_set() -> None:
 def test_module_and_generic_schedulers_agree(max_steps: int | None, estimate: float, expected: int | None) -> None:
     trainer = SimpleNamespace(max_steps=max_steps, estimated_stepping_batches=estimate)
     assert trainer_num_steps(trainer) == expected
-    assert _trainer_num_steps(trainer) == expected
     scheduler = GenericLinearSchedulerWithLinearWarmup(keys="temperature", num_warmup_steps=0)
     module = SimpleNamespace(temperature=1.0)
     if expected is None:

@@ -14,6 +14,7 @@ from transformers.models.auto.modeling_auto import (
 
 from ...console import quiet_transformers_loading, warn_missing_weights
 from ...cross_encoder.model import CrossEncoderModel, CrossEncoderOutput
+from ...precision import float32_linear
 from .config import T5CrossEncoderConfig
 from .layouts import load_dense_head
 from .tokenizer import HUB_KEYS, check_sentencepiece_backend
@@ -167,6 +168,6 @@ class T5CrossEncoderModel(CrossEncoderModel):
         decoder_input_ids = self._decoder_start_ids(encoding["input_ids"])
         output = self._backbone_forward(**encoding, decoder_input_ids=decoder_input_ids, use_cache=False)
         embeddings = output.last_hidden_state
-        logits = self.linear(embeddings[:, 0] * self._decoder_output_scale)
+        logits = float32_linear(self.linear, embeddings[:, 0] * self._decoder_output_scale)  # scores in float32
         scores = torch.log_softmax(logits, dim=-1)[:, 1] if self.config.decoder_strategy == "mono" else logits[:, 0]
         return CrossEncoderOutput(scores=scores, embeddings=embeddings)

@@ -11,7 +11,7 @@ from transformers.utils import is_protobuf_available, is_sentencepiece_available
 
 from ...base.config import LightningIRConfig
 from ...base.layouts import CheckpointFiles
-from ...cross_encoder.tokenizer import CrossEncoderTokenizer, _flatten_docs
+from ...cross_encoder.tokenizer import CrossEncoderTokenizer
 from ...options import T5DecoderStrategy
 from ...validation import check_option
 from .config import T5CrossEncoderConfig, t5_prompt
@@ -131,12 +131,7 @@ class T5CrossEncoderTokenizer(CrossEncoderTokenizer):
         Returns:
             ``{"encoding": ...}`` with ``input_ids`` ``(total_docs, seq)``, ``seq <= doc_length``.
         """
-        if queries is None or docs is None:
-            raise ValueError(f"{type(self).__name__}.tokenize needs both queries and docs")
-        query_list = [queries] if isinstance(queries, str) else list(queries)
-        flat_docs, counts = _flatten_docs(docs, len(query_list), num_docs)
-        truncated = self.truncate_queries(query_list)
-        pair_queries = [query for query, count in zip(truncated, counts, strict=True) for _ in range(count)]
+        pair_queries, flat_docs = self.pairs(queries, docs, num_docs)
         head, tail = self.prompt.split("{doc}")
         heads = [head.format(query=query) for query in pair_queries]
         cut_docs = self.truncate_docs(heads, flat_docs, tail)

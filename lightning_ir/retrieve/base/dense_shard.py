@@ -8,10 +8,13 @@ import numpy as np
 import torch
 
 from .format import DOC_LENGTHS_FILE, EMBEDDINGS_FILE, load_array, open_array
-from .npy_file import NpyWriter
+from .npy_file import NpyReader, NpyWriter
 from .precision import encode, storage_dtype
 from .scoring import normalize
 from .shard_writer import ShardData, ShardWriter
+
+COPY_VECTORS = 1 << 16
+"""Vectors read at a time when a shard is copied (a block of multi-vector documents stays a few MiB)."""
 
 
 class DenseShardWriter(ShardWriter):
@@ -52,21 +55,28 @@ class DenseShardWriter(ShardWriter):
             self._vectors.append(stored)
         self._lengths.append(lengths.astype(np.int64, copy=False))
 
-    def _open_source(self, source: Path, source_data: ShardData) -> None:
+    def _open_source(self, source: Path, source_data: ShardData) -> list[NpyReader]:
         self._source_lengths = load_array(source / DOC_LENGTHS_FILE, (source_data.num_docs,), np.int64)
         self._source_offsets = np.concatenate([[0], np.cumsum(self._source_lengths)])
         self._source = open_array(
             source / EMBEDDINGS_FILE, (source_data.num_embeddings, source_data.dim), storage_dtype(self.precision)
         )
         self.multi_vector = self.multi_vector or source_data.multi_vector
+        return [self._source]
 
-    def _copy_block(self, source: Path, start: int, stop: int, keep: np.ndarray) -> None:
-        lengths = self._source_lengths[start:stop]
-        block = self._source.read(int(self._source_offsets[start]), int(self._source_offsets[stop]))
-        self._append(block[np.repeat(keep, lengths)], lengths[keep], self._source.shape[1])
+    def _copy_block(self, start: int, stop: int, keep: np.ndarray) -> None:
+        offsets = self._source_offsets
+        while start < stop:  # at most COPY_VECTORS vectors (but at least one document) read at a time
+            end = int(np.searchsorted(offsets, offsets[start] + COPY_VECTORS, side="right")) - 1
+            end = min(max(end, start + 1), stop)
+            lengths, kept = self._source_lengths[start:end], keep[: end - start]
+            block = self._source.read(int(offsets[start]), int(offsets[end]))
+            self._append(block[np.repeat(kept, lengths)], lengths[kept], self._source.shape[1])
+            keep, start = keep[end - start :], end
 
     def _close(self) -> ShardData:
         if self._vectors is None:
+            self._lengths.abort()
             raise ValueError(f"the shard at {self.folder} has no documents")
         self._vectors.close()
         self._lengths.close()

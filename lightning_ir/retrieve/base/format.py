@@ -239,9 +239,10 @@ def open_array(path: Path, shape: tuple[int, ...], dtype: np.dtype | type) -> Np
         IndexFormatError: If it cannot be read or has the wrong shape or dtype.
     """
     reader = NpyReader(path)
-    if reader.shape != shape:
-        raise IndexFormatError(f"{path} has shape {reader.shape}, expected {shape} from the index's {CONFIG_FILE}")
-    if reader.dtype != np.dtype(dtype):
+    if reader.shape != shape or reader.dtype != np.dtype(dtype):
+        reader.close()
+        if reader.shape != shape:
+            raise IndexFormatError(f"{path} has shape {reader.shape}, expected {shape} from the index's {CONFIG_FILE}")
         raise IndexFormatError(f"{path} has dtype {reader.dtype}, expected {np.dtype(dtype)}")
     return reader
 

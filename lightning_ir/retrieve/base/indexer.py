@@ -193,13 +193,15 @@ class Indexer(ABC):
             path = self._allocate_shard()
             target = self._shard_folder(path)
             if keep.all():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(folder, target)
-                (target / SHARD_FILE).unlink()
+                _move_shard(folder, target)
             else:
                 writer = self.shard_writer(target, self.scoring, self.index_config)
-                writer.copy_documents(folder, data, keep)
-                data = writer.close()
+                try:
+                    writer.copy_documents(folder, data, keep)
+                    data = writer.close()
+                except BaseException:
+                    writer.abort()
+                    raise
             self._new_shards.append((ShardInfo(path, data.num_docs, data.num_embeddings), data))
         self._hash_ids(iter_doc_ids(target))
         self._num_docs += data.num_docs
@@ -377,3 +379,20 @@ class _OpenFiles:
         stack, self.stack, self.staging = self.stack, None, None
         if stack is not None:
             stack.__exit__(RuntimeError, RuntimeError("indexing aborted"), None)
+
+
+def _move_shard(folder: Path, target: Path) -> None:
+    """Moves a closed shard's files to ``target`` (a new shard folder, or the index folder itself for its first shard).
+
+    The shard's own ``shard.json`` is dropped: the index's metadata lists the shard from then on.
+    """
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(folder, target)
+        (target / SHARD_FILE).unlink()
+        return
+    for child in folder.iterdir():
+        if child.name != SHARD_FILE:
+            shutil.move(child, target / child.name)
+    (folder / SHARD_FILE).unlink()
+    folder.rmdir()

@@ -12,6 +12,8 @@ set.
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 from typing import BinaryIO
 
@@ -78,6 +80,10 @@ class NpyWriter:
 class NpyReader:
     """Reads rows of a ``.npy`` file with explicit reads (no memory map).
 
+    The file is opened once, so a reader keeps reading the file it was created on even when an index is rebuilt and
+    renamed over the same path meanwhile; reads carry their own position (``preadv``), so readers shared with forked
+    processes do not disturb each other. :meth:`close` (or ``with``) releases the file.
+
     Args:
         path: The ``.npy`` file.
 
@@ -90,29 +96,48 @@ class NpyReader:
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: the index at {path.parent} is incomplete")
         self.path = path
+        self._file: BinaryIO = open(path, "rb", buffering=0)  # noqa: SIM115 - kept open (see the class docstring)
+        self._lock = threading.Lock()
         try:
-            with open(path, "rb") as file:
-                version = np.lib.format.read_magic(file)
-                if version == (1, 0):
-                    shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(file)
-                else:
-                    shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(file)
-                self.offset = file.tell()
+            self._read_header()
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _read_header(self) -> None:
+        try:
+            version = np.lib.format.read_magic(self._file)
+            if version == (1, 0):
+                shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(self._file)
+            else:
+                shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(self._file)
+            self.offset = self._file.tell()
         except (OSError, ValueError, EOFError) as error:
-            raise IndexFormatError(f"{path} is corrupt ({error})") from error
+            raise IndexFormatError(f"{self.path} is corrupt ({error})") from error
         if fortran_order or dtype.hasobject or not shape:
-            raise IndexFormatError(f"{path} is not a C-ordered array of rows")
+            raise IndexFormatError(f"{self.path} is not a C-ordered array of rows")
         self.shape: tuple[int, ...] = tuple(shape)
         self.dtype: np.dtype = dtype
         self.row_bytes = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
         expected = self.offset + self.shape[0] * self.row_bytes
-        if path.stat().st_size < expected:
-            raise IndexFormatError(f"{path} is corrupt (truncated: {path.stat().st_size} bytes, expected {expected})")
+        size = os.fstat(self._file.fileno()).st_size
+        if size < expected:
+            raise IndexFormatError(f"{self.path} is corrupt (truncated: {size} bytes, expected {expected})")
 
     @property
     def num_rows(self) -> int:
         """Number of rows."""
         return self.shape[0]
+
+    def close(self) -> None:
+        """Closes the file (reading afterwards raises ``ValueError``)."""
+        self._file.close()
+
+    def __enter__(self) -> NpyReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def read(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
         """Rows ``[start, stop)``, read into ``out`` (its first ``stop - start`` rows) or a new array."""
@@ -122,19 +147,15 @@ class NpyReader:
             out = np.empty((count, *self.shape[1:]), dtype=self.dtype)
         target = out[:count]
         if count:
-            with open(self.path, "rb", buffering=0) as file:
-                file.seek(self.offset + start * self.row_bytes)
-                self._read_into(file, _raw_bytes(target))
+            self._read_at(start, _raw_bytes(target))
         return target
 
     def read_all(self, out: np.ndarray | None = None, block_rows: int = 1 << 16) -> np.ndarray:
         """The whole array (into ``out`` if given), read in blocks of ``block_rows`` rows."""
         if out is None:
             out = np.empty(self.shape, dtype=self.dtype)
-        with open(self.path, "rb", buffering=0) as file:
-            file.seek(self.offset)
-            for start in range(0, self.num_rows, block_rows):
-                self._read_into(file, _raw_bytes(out[start : start + block_rows]))
+        for start in range(0, self.num_rows, block_rows):
+            self._read_at(start, _raw_bytes(out[start : start + block_rows]))
         return out
 
     def read_rows(self, rows: np.ndarray) -> np.ndarray:
@@ -151,17 +172,22 @@ class NpyReader:
         starts = np.concatenate([[0], breaks])
         stops = np.concatenate([breaks, [ordered.size]])
         gathered = np.empty_like(out)
-        with open(self.path, "rb", buffering=0) as file:
-            for first, last in zip(starts.tolist(), stops.tolist(), strict=True):
-                file.seek(self.offset + int(ordered[first]) * self.row_bytes)
-                self._read_into(file, _raw_bytes(gathered[first:last]))
+        for first, last in zip(starts.tolist(), stops.tolist(), strict=True):
+            self._read_at(int(ordered[first]), _raw_bytes(gathered[first:last]))
         out[order] = gathered
         return out
 
-    def _read_into(self, file: BinaryIO, view: memoryview) -> None:
+    def _read_at(self, row: int, view: memoryview) -> None:
+        """Fills ``view`` with the file's bytes from row ``row`` on."""
+        position = self.offset + row * self.row_bytes
         filled = 0
         while filled < len(view):
-            count = file.readinto(view[filled:])  # type: ignore[attr-defined]
+            if hasattr(os, "preadv"):
+                count = os.preadv(self._file.fileno(), [view[filled:]], position + filled)
+            else:  # no positional reads (Windows): one reader's seek and read must not interleave with another's
+                with self._lock:
+                    self._file.seek(position + filled)
+                    count = self._file.readinto(view[filled:])  # type: ignore[attr-defined]
             if not count:
                 raise IndexFormatError(f"{self.path} is corrupt (ended early)")
             filled += count

@@ -35,4 +35,6 @@ def sample_vectors(files: list[Path], num_samples: int, seed: int = SAMPLE_SEED)
         reader.read_rows(rows[(rows >= start) & (rows < stop)] - start)
         for reader, start, stop in zip(readers, starts[:-1], starts[1:], strict=True)
     ]
+    for reader in readers:
+        reader.close()
     return np.ascontiguousarray(np.concatenate(parts))

@@ -14,6 +14,7 @@ import torch
 
 from .errors import IndexFormatError
 from .format import DOC_IDS_FILE, iter_doc_ids
+from .npy_file import NpyReader
 
 SHARD_FILE = "shard.json"
 """Describes a shard written apart from its index (by another process under DDP) until the index adopts it."""
@@ -88,13 +89,17 @@ class ShardWriter(ABC):
             keep: ``(num_docs,)`` bool, False for documents that are left out.
             block: Documents read at a time.
         """
-        self._open_source(source, source_data)
-        ids = iter_doc_ids(source)
-        for start in range(0, keep.shape[0], block):
-            chunk = [next(ids) for _ in range(min(block, keep.shape[0] - start))]
-            selected = keep[start : start + len(chunk)]
-            self._copy_block(source, start, start + len(chunk), selected)
-            self._write_ids([doc_id for doc_id, kept in zip(chunk, selected.tolist(), strict=True) if kept])
+        readers = self._open_source(source, source_data)
+        try:
+            ids = iter_doc_ids(source)
+            for start in range(0, keep.shape[0], block):
+                chunk = [next(ids) for _ in range(min(block, keep.shape[0] - start))]
+                selected = keep[start : start + len(chunk)]
+                self._copy_block(start, start + len(chunk), selected)
+                self._write_ids([doc_id for doc_id, kept in zip(chunk, selected.tolist(), strict=True) if kept])
+        finally:
+            for reader in readers:
+                reader.close()
 
     def flush(self) -> None:
         """Makes the ids written so far readable from ``doc_ids.txt``."""
@@ -125,12 +130,12 @@ class ShardWriter(ABC):
         """Appends the data of a validated batch."""
 
     @abstractmethod
-    def _open_source(self, source: Path, source_data: ShardData) -> None:
-        """Prepares reading the closed shard ``source`` for :meth:`_copy_block`."""
+    def _open_source(self, source: Path, source_data: ShardData) -> list[NpyReader]:
+        """Prepares reading the closed shard ``source`` for :meth:`_copy_block`; returns the readers to close after."""
 
     @abstractmethod
-    def _copy_block(self, source: Path, start: int, stop: int, keep: np.ndarray) -> None:
-        """Appends the data of ``source``'s documents ``[start, stop)`` where ``keep`` (one entry per document)."""
+    def _copy_block(self, start: int, stop: int, keep: np.ndarray) -> None:
+        """Appends the data of the source's documents ``[start, stop)`` where ``keep`` (one entry per document)."""
 
     @abstractmethod
     def _close(self) -> ShardData:

@@ -86,7 +86,8 @@ class BM25Indexer:
         bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
         if bad is not None:
             raise ValueError(f"BM25Indexer.add: the text of document {doc_ids[bad]!r} is {type(texts[bad]).__name__}")
-        self._token_ids.extend(self._tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False))
+        tokens = list(self._tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False))
+        self._token_ids.extend(tokens)  # all or nothing: positions stay aligned with doc_ids
         self.doc_ids.extend(doc_ids)
         self._doc_id_set.update(doc_ids)
 

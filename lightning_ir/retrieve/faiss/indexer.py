@@ -59,12 +59,13 @@ class FaissIndexer(Indexer):
         )
         for folder, _ in shards:
             index = faiss.clone_index(trained)
-            reader = NpyReader(folder / EMBEDDINGS_FILE)
-            buffer = np.empty((min(ADD_CHUNK_SIZE, max(1, reader.num_rows)), reader.shape[1]), dtype=np.float32)
-            for start in range(0, reader.num_rows, ADD_CHUNK_SIZE):
-                index.add(reader.read(start, start + ADD_CHUNK_SIZE, out=buffer))
-                if self.verbose:
-                    logger.info("added %d / %d vectors", min(start + ADD_CHUNK_SIZE, reader.num_rows), reader.num_rows)
+            with NpyReader(folder / EMBEDDINGS_FILE) as reader:
+                buffer = np.empty((min(ADD_CHUNK_SIZE, max(1, reader.num_rows)), reader.shape[1]), dtype=np.float32)
+                for start in range(0, reader.num_rows, ADD_CHUNK_SIZE):
+                    index.add(reader.read(start, start + ADD_CHUNK_SIZE, out=buffer))
+                    if self.verbose:
+                        done = min(start + ADD_CHUNK_SIZE, reader.num_rows)
+                        logger.info("added %d / %d vectors", done, reader.num_rows)
             faiss.write_index(index, str(folder / FAISS_INDEX_FILE))
             del index
             if not (multi_vector or self.keeps_embeddings):

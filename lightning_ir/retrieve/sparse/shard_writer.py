@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..base.format import load_array, open_array
-from ..base.npy_file import NpyWriter
+from ..base.npy_file import NpyReader, NpyWriter
 from ..base.scoring import normalize
 from ..base.shard_writer import ShardData, ShardWriter
 
@@ -45,7 +45,7 @@ class SparseShardWriter(ShardWriter):
         if embeddings.layout != torch.strided:
             embeddings = embeddings.to_dense()
         dense = embeddings[:, 0].detach().to("cpu", torch.float32)
-        dense = dense * scoring_mask[:, :1].to("cpu", torch.float32)
+        dense = torch.where(scoring_mask[:, :1].to("cpu"), dense, 0.0)  # masked-out NaN/inf never reach the index
         if self.normalize_vectors:
             dense = normalize(dense)
         rows, columns = dense.nonzero(as_tuple=True)  # row-major order, as CSR needs
@@ -58,14 +58,15 @@ class SparseShardWriter(ShardWriter):
         self._columns.append(columns)
         self._values.append(values)
 
-    def _open_source(self, source: Path, source_data: ShardData) -> None:
+    def _open_source(self, source: Path, source_data: ShardData) -> list[NpyReader]:
         nnz = source_data.num_embeddings
         self._source_crow = load_array(source / CROW_INDICES_FILE, (source_data.num_docs + 1,), np.int64)
         self._source_columns = open_array(source / COL_INDICES_FILE, (nnz,), np.int64)
         self._source_values = open_array(source / VALUES_FILE, (nnz,), np.float32)
         self.vocab_size = source_data.dim
+        return [self._source_columns, self._source_values]
 
-    def _copy_block(self, source: Path, start: int, stop: int, keep: np.ndarray) -> None:
+    def _copy_block(self, start: int, stop: int, keep: np.ndarray) -> None:
         crow = self._source_crow[start : stop + 1]
         first, last = int(crow[0]), int(crow[-1])
         row_nnz = np.diff(crow)

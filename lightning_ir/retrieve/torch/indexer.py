@@ -73,7 +73,13 @@ def quantize_file(quantizer: ScalarQuantizer, source: Path, target: Path) -> Non
     reader = NpyReader(source)
     writer = NpyWriter(target, np.uint8, (reader.shape[1],))
     buffer = np.empty((min(ENCODE_BLOCK, max(1, reader.num_rows)), reader.shape[1]), dtype=np.float32)
-    for start in range(0, reader.num_rows, ENCODE_BLOCK):
-        writer.append(quantizer.encode(reader.read(start, start + ENCODE_BLOCK, out=buffer)))
-    writer.close()
+    try:
+        for start in range(0, reader.num_rows, ENCODE_BLOCK):
+            writer.append(quantizer.encode(reader.read(start, start + ENCODE_BLOCK, out=buffer)))
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        reader.close()
     source.unlink()
