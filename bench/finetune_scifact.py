@@ -8,7 +8,9 @@ public API:
    negatives sampled from ranks ``--min-rank``..``--max-rank``, judged-relevant documents excluded;
 2. ``bi``: all-MiniLM-L6-v2 fine-tuned as a bi-encoder on the tuples (positive and ``--train-negatives`` mined
    negatives per query plus every other document of the batch: ``InBatchCrossEntropy`` on ``--scale`` x cosine, as
-   sentence-transformers' MultipleNegativesRankingLoss), AdamW with linear warmup/decay;
+   sentence-transformers' MultipleNegativesRankingLoss), AdamW with linear warmup/decay; the tuples are shuffled
+   every epoch (``--shuffle``) and each tuple's batch negatives drawn anew from its mined ones
+   (``--sample-negatives``);
 3. ``lora``: the same with a LoRA adapter (``LoraAdapterConfig``, rank ``--lora-r``) at the same budget;
 4. ``cross``: a cross-encoder (all-MiniLM-L6-v2 backbone, new linear head) trained on the same tuples with
    ``LocalizedContrastiveEstimation``; it re-ranks the top ``--rerank-depth`` of the best first stage for the test
@@ -74,6 +76,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--num-negatives", type=int, default=7, help="negatives mined per tuple")
     add("--train-negatives", type=int, default=1, help="mined negatives per query in a bi-encoder batch")
     add("--cross-negatives", type=int, default=7, help="mined negatives per query in a cross-encoder batch")
+    add(
+        "--sample-negatives",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="draw a tuple's batch negatives anew every epoch (else its first ones)",
+    )
+    add("--shuffle", action=argparse.BooleanOptionalAction, default=True, help="shuffle the tuples every epoch")
     add("--min-rank", type=int, default=4, help="best BM25 rank negatives are sampled from")
     add("--max-rank", type=int, default=100, help="worst BM25 rank negatives are sampled from")
     add("--query-length", type=int, default=64)
@@ -355,7 +364,13 @@ def run_recipe(recipe: str, args: argparse.Namespace) -> dict[str, Any]:
     evaluate = recipe_evaluator(recipe, args, data, first_stage)
     budget = Budget(args.max_minutes)
     callback = make_callback(args.cross_curve if recipe == "cross" else args.curve, args, budget, evaluate)
-    dataset = TupleDataset(str(mined), num_docs=1 + negatives)
+    dataset = TupleDataset(
+        str(mined),
+        num_docs=1 + negatives,
+        sample_negatives=args.sample_negatives,
+        shuffle_buffer=num_tuples if args.shuffle else 0,
+        seed=args.seed,
+    )
     datamodule = LightningIRDataModule(train_dataset=dataset, train_batch_size=batch_size, num_workers=1)
     trainer = LightningIRTrainer(
         accelerator="cpu",

@@ -29,8 +29,9 @@ class LightningIRDataModule(LightningDataModule):
     a trainer whose LightningModule has a ``tokenizer`` attribute, the collator gets that tokenizer, so batches
     arrive tokenised (``batch.encodings``) and tokenisation runs in the DataLoader workers.
 
-    Shuffling applies to map-style training sets only (``RunDataset``): iterable datasets (``TupleDataset``) are
-    read in order, since a stream cannot be shuffled without reading it whole.
+    ``shuffle_train`` applies to map-style training sets (``RunDataset``). An iterable training set
+    (``TupleDataset``) shuffles itself through a buffer and draws its negatives anew every epoch when asked to (its
+    ``shuffle_buffer`` and ``sample_negatives``); the dataloaders tell it the epoch, also in DataLoader workers.
 
     Inference dataloaders (indexing, search, re-ranking: :meth:`inference_dataloader` and :meth:`test_dataloader`)
     are length-bucketed unless ``length_bucketing`` is off: documents, queries and re-ranking pairs are sorted by

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Iterator
-from typing import TypeVar
+import random
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
@@ -39,11 +40,56 @@ def shard_position() -> tuple[int, int]:
     return worker * world_size + rank, world_size * num_workers
 
 
+def buffered_shuffle(items: Iterable[T], buffer_size: int, rng: random.Random) -> Iterator[T]:
+    """Yields ``items`` in a random order, holding at most ``buffer_size`` of them at a time.
+
+    The buffer fills first; then each new item takes the place of one drawn at random from the buffer, which is
+    yielded; at the end the rest of the buffer follows in random order. A buffer at least as large as the stream
+    shuffles it uniformly.
+
+    Args:
+        items: The stream.
+        buffer_size: Items held at most (1 or more; 1 keeps the order).
+        rng: The source of the draws.
+    """
+    buffer: list[T] = []
+    for item in items:
+        if len(buffer) < buffer_size:
+            buffer.append(item)
+            continue
+        position = rng.randrange(buffer_size)
+        yield buffer[position]
+        buffer[position] = item
+    rng.shuffle(buffer)
+    yield from buffer
+
+
 class ShardedIterableDataset(IterableDataset[T]):
     """An iterable dataset whose items are split across DataLoader workers and distributed ranks.
 
     Every item is yielded exactly once overall. Subclasses implement :meth:`iter_all`, the unsplit stream.
+
+    The dataset counts its passes: :attr:`epoch` is the number of the pass under way (0 first), so that a subclass can
+    shuffle or sample differently every epoch. Each ``iter()`` uses the current epoch and then moves it on by one;
+    :class:`ShardedDataLoader` sets it before every pass, so that DataLoader workers (fresh copies or persistent
+    ones) agree with the main process. :meth:`set_epoch` sets it by hand.
     """
+
+    epoch: int = 0
+    """The pass over the dataset that the next ``iter()`` makes (0 first)."""
+
+    def set_epoch(self, epoch: int) -> None:
+        """Sets the epoch of the next pass.
+
+        Args:
+            epoch: Pass number, 0 or more.
+
+        Raises:
+            ValueError: ``epoch`` is negative.
+        """
+        if epoch < 0:
+            raise ValueError(f"{type(self).__name__}: epoch must be 0 or more, got {epoch}")
+        self.epoch = epoch
 
     def iter_all(self) -> Iterator[T]:
         """Yields every item of the dataset (before splitting)."""
@@ -53,9 +99,18 @@ class ShardedIterableDataset(IterableDataset[T]):
         """Returns the number of items before splitting, or ``None`` when unknown."""
         return None
 
+    def iter_shard(self, epoch: int, index: int, num_shards: int) -> Iterator[T]:
+        """Yields the items of shard ``index`` of ``num_shards`` in pass ``epoch``.
+
+        By default items ``index, index + num_shards, ...`` of :meth:`iter_all` (which ignores the epoch).
+        """
+        return itertools.islice(self.iter_all(), index, None, num_shards)
+
     def __iter__(self) -> Iterator[T]:
         index, num_shards = shard_position()
-        return itertools.islice(self.iter_all(), index, None, num_shards)
+        epoch = self.epoch
+        self.epoch = epoch + 1
+        return self.iter_shard(epoch, index, num_shards)
 
     def __len__(self) -> int:
         """Number of items this rank yields (over all its workers).
@@ -89,7 +144,19 @@ class ShardedDataLoader(DataLoader):
     Lightning takes ``len(dataloader)`` batches and no more; PyTorch's length, ``ceil(items / batch_size)``, is short
     by up to one batch per worker when the workers of a sharded dataset batch their shares separately. The dataset
     may say its number of batches itself (``num_batches(num_workers)``, as length-bucketed datasets do).
+
+    The loader counts its passes and sets a sharded dataset's :attr:`~ShardedIterableDataset.epoch` to the pass number
+    before each one (the n-th ``iter()`` of the loader is epoch n, counted from 0), so that per-epoch shuffling and
+    sampling also work with DataLoader workers.
     """
+
+    _passes: int = 0
+
+    def __iter__(self) -> Any:
+        if isinstance(self.dataset, ShardedIterableDataset):
+            self.dataset.set_epoch(self._passes)
+        self._passes += 1
+        return super().__iter__()
 
     def __len__(self) -> int:
         dataset = self.dataset

@@ -32,7 +32,10 @@ class InBatchCrossEntropy(InBatchLossFunction):
     - ``"all"``: every own document with ``target > 0`` is a positive.
 
     Negative sampling (``neg_sampling_technique``), from the columns of the score matrix; a positive of ``q`` is
-    never one of its negatives:
+    never one of its negatives, and neither is any document of this process's batch (see :func:`known_positives`)
+    whose id is a positive of ``q``, of another row with ``q``'s query id, or judged relevant to ``q`` in
+    ``batch.qrels`` (queries with several relevant documents give one training tuple per positive, and these often
+    share a batch):
 
     - ``"first"``: the first document of every other query (of this and other processes);
     - ``"all"``: every document of any query or process that is not a positive of ``q``;
@@ -185,8 +188,47 @@ class InBatchCrossEntropy(InBatchLossFunction):
                 "InBatchCrossEntropy: no positive documents in the batch (targets > 0 with "
                 "pos_sampling_technique='all'); check the dataset's targets or use pos_sampling_technique='first'"
             )
-        negatives = self.sample_negatives(self.negative_mask(scores, num_docs, positives))
+        negatives = self.negative_mask(scores, num_docs, positives)
+        negatives = self.sample_negatives(negatives & ~known_positives(scores, num_docs, positives, batch))
         negative_logsumexp = scores.masked_fill(~negatives, float("-inf")).logsumexp(dim=1, keepdim=True)
         # -log(e^p / (e^p + sum e^n)) = log(1 + e^(logsumexp(n) - p)) = softplus(logsumexp(n) - p)
         per_positive = softplus(negative_logsumexp - scores)
         return per_positive[positives].mean()
+
+
+def known_positives(scores: torch.Tensor, num_docs: int, positives: torch.Tensor, batch: TrainBatch) -> torch.Tensor:
+    """Return which of this process's columns hold a document known to be relevant to each query.
+
+    A document is known relevant to query ``q`` when its id is the id of a positive of ``q`` or of another row with
+    the same query id, or when ``batch.qrels`` judges it relevant (relevance above 0) to ``q``'s query id. Columns
+    from other processes (beyond ``num_queries * num_docs``) carry no ids and are never marked.
+
+    Args:
+        scores: Scores, ``(num_queries, total_docs)``.
+        num_docs: Documents per query ``n``.
+        positives: The positive mask of the own documents, ``(num_queries, total_docs)``.
+        batch: The training batch; without ``doc_ids`` nothing is marked.
+
+    Returns:
+        Boolean mask, ``(num_queries, total_docs)``.
+    """
+    mask = torch.zeros_like(scores, dtype=torch.bool)
+    doc_ids = getattr(batch, "doc_ids", None)
+    num_queries = scores.shape[0]
+    if not doc_ids:
+        return mask
+    columns = [doc_id for ids in doc_ids for doc_id in ids][: num_queries * num_docs]
+    query_ids = getattr(batch, "query_ids", None) or [str(query) for query in range(num_queries)]
+    relevant: dict[str, set[str]] = {}
+    for qrel in getattr(batch, "qrels", None) or []:
+        if int(qrel.get("relevance", 0)) > 0:
+            relevant.setdefault(str(qrel["query_id"]), set()).add(str(qrel["doc_id"]))
+    local = positives[:, : len(columns)].nonzero().tolist()
+    for query, column in local:
+        relevant.setdefault(str(query_ids[query]), set()).add(columns[column])
+    for query in range(num_queries):
+        known = relevant.get(str(query_ids[query]), set())
+        marked = [column for column, doc_id in enumerate(columns) if doc_id in known]
+        if marked:
+            mask[query, marked] = True
+    return mask

@@ -138,3 +138,28 @@ def test_fit_with_a_trainer(corpus: Corpus) -> None:
     trainer.fit(module, datamodule=data)
     assert module.seen == ["train:q1,q2,q3", "val0:RankBatch", "val1:TrainBatch"]
     assert data.collator.tokenizer is module.tokenizer
+
+
+@pytest.mark.parametrize("num_workers", [0, 1])
+def test_fit_shuffles_a_tuple_dataset_anew_every_epoch(corpus: Corpus, num_workers: int) -> None:
+    def dataset() -> TupleDataset:
+        return TupleDataset(corpus.dataset_id, shuffle_buffer=10, seed=5)
+
+    data = LightningIRDataModule(train_dataset=dataset(), train_batch_size=3, num_workers=num_workers)
+    module = TinyModule()
+    trainer = Trainer(
+        max_epochs=4,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(module, datamodule=data)
+    expected = []
+    for epoch in range(4):
+        shuffled = dataset()
+        shuffled.set_epoch(epoch)
+        expected.append("train:" + ",".join(sample.query_id for sample in shuffled))
+    assert module.seen == expected
+    assert len(set(expected)) > 1

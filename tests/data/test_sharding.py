@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 
 import pytest
@@ -9,7 +10,7 @@ from torch.utils.data import DataLoader
 
 from lightning_ir.data import DocDataset, IndexBatch, LightningIRCollator, QueryDataset
 from lightning_ir.data.ir_datasets_utils import register_local
-from lightning_ir.data.sharding import distributed_rank, shard_position
+from lightning_ir.data.sharding import buffered_shuffle, distributed_rank, shard_position
 
 from .conftest import unique_id, write
 
@@ -61,3 +62,15 @@ def test_single_process_reads_everything(collection_101: str, monkeypatch: pytes
     dataset = DocDataset(collection_101, num_docs=10)
     assert [s.doc_id for s in dataset] == [f"doc{i}" for i in range(10)]
     assert len(dataset) == 10
+
+
+def test_buffered_shuffle() -> None:
+    items = list(range(50))
+    assert list(buffered_shuffle(items, 1, random.Random(0))) == items
+    small = list(buffered_shuffle(items, 4, random.Random(0)))
+    assert sorted(small) == items
+    assert small != items
+    # an item leaves the buffer no earlier than 3 places before its own position, since the buffer holds 4
+    assert all(position >= item - 3 for position, item in enumerate(small))
+    assert sorted(buffered_shuffle(items, 100, random.Random(1))) == items
+    assert list(buffered_shuffle([], 3, random.Random(0))) == []

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from lightning_ir.loss import InBatchCrossEntropy
+from lightning_ir.loss.in_batch import known_positives
 
 
 def _ns(**fields: Any) -> Any:
@@ -134,3 +135,42 @@ def test_temperature_divides_the_scores() -> None:
     assert abs(value - expected) < 1e-5
     with pytest.raises(ValueError, match="temperature"):
         InBatchCrossEntropy(temperature=0)
+
+
+def test_documents_known_relevant_are_never_negatives() -> None:
+    # rows 0 and 1 are two tuples of query "qa" (positives a and b); row 2 is query "qb", whose negative is "a"
+    scores = torch.tensor(
+        [
+            [2.0, 0.0, 1.0, 0.5, 0.3, 0.7],
+            [0.1, 0.2, 3.0, 0.0, 0.4, 0.6],
+            [1.5, 0.0, 0.2, 0.3, 2.5, 0.9],
+        ],
+        requires_grad=True,
+    )
+    batch = _ns(
+        docs=[["A", "N"], ["B", "M"], ["C", "A"]],
+        doc_ids=[["a", "n"], ["b", "m"], ["c", "a"]],
+        query_ids=["qa", "qa", "qb"],
+        qrels=[{"query_id": "qb", "doc_id": "m", "iteration": "0", "relevance": 1}],
+        targets=torch.tensor([1.0, 0.0] * 3),
+    )
+    loss_function = InBatchCrossEntropy("first", "all")
+    positives = loss_function.positive_mask(scores, 2, batch)
+    known = known_positives(scores, 2, positives, batch)
+    # qa: its positives a (columns 0 and 5) and b (column 2); qb: its positive c and the judged-relevant m
+    assert _columns(known) == [[0, 2, 5], [0, 2, 5], [3, 4]]
+    loss = loss_function.compute_loss(_ns(scores=scores), batch)
+    negatives = [[1, 3, 4], [1, 3, 4], [0, 1, 2, 5]]
+    values = scores.tolist()
+    expected = [
+        math.log1p(sum(math.exp(values[row][column] - values[row][positive]) for column in negatives[row]))
+        for row, positive in enumerate([0, 2, 4])
+    ]
+    assert loss.item() == pytest.approx(sum(expected) / 3, rel=1e-6)
+
+
+def test_known_positives_need_document_ids() -> None:
+    output, batch = _inputs()
+    loss_function = InBatchCrossEntropy("first", "all")
+    scores = output.scores
+    assert not known_positives(scores, 2, loss_function.positive_mask(scores, 2, batch), batch).any()
