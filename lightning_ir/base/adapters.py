@@ -13,6 +13,7 @@ plain model again. peft is an optional extra: ``pip install lightning-ir[peft]``
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,12 +88,14 @@ class LoraAdapterConfig:
         )
 
 
-def add_adapter(model: LightningIRModel, config: LoraAdapterConfig | Any) -> None:
+def add_adapter(model: LightningIRModel, config: LoraAdapterConfig | Any, untrained_tokens: int = 0) -> None:
     """Inject a LoRA adapter into ``model.backbone`` and leave only the adapter (and maybe the heads) trainable.
 
     Args:
         model: The model; it must not have an adapter yet.
         config: A :class:`LoraAdapterConfig`, or a ``peft.LoraConfig`` (then the heads train too).
+        untrained_tokens: Tokens just added to the vocabulary (marker tokens) with fresh embeddings; a warning says
+            that they do not train under the adapter.
 
     Raises:
         ValueError: If the model already has an adapter, or has untied query and document encoders.
@@ -109,6 +112,12 @@ def add_adapter(model: LightningIRModel, config: LoraAdapterConfig | Any) -> Non
     peft_config = settings.to_peft() if settings is not None else config
     if not isinstance(peft_config, peft.LoraConfig):
         raise TypeError(f"adapter_config must be a LoraAdapterConfig or a peft.LoraConfig, got {type(config).__name__}")
+    if untrained_tokens:
+        warnings.warn(
+            f"{type(model).__name__}: the {untrained_tokens} tokens added to the vocabulary (marker tokens) have fresh "
+            "embeddings that do not train under a LoRA adapter; train them first or use a backbone that has them",
+            stacklevel=3,
+        )
     frozen = _frozen_names(model)
     peft.inject_adapter_in_model(peft_config, model.backbone, ADAPTER_NAME)
     _set_trainable(model, settings.train_heads if settings is not None else True, frozen)

@@ -9,6 +9,7 @@ step: one wait per optimiser step, and the weights are still never updated with 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -22,6 +23,17 @@ class FiniteCheck:
     def record(self, global_step: int, losses: Mapping[str, torch.Tensor]) -> None:
         """Keeps the (detached) losses of a training step at ``global_step``, without waiting for their values."""
         self.pending.append((global_step, {name: value.detach() for name, value in losses.items()}))
+
+    def check_step(self, module: Any, loss_names: Sequence[str]) -> None:
+        """:meth:`check` before ``module``'s optimiser step, with the total norm of its gradients.
+
+        Under fp16 loss scaling (``16-mixed``), which skips steps with non-finite gradients itself, only the losses
+        are checked.
+        """
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        scaled = str(module.trainer.precision) == "16-mixed"
+        norm = torch.nn.utils.get_total_norm(grads) if grads and not scaled else None
+        self.check(type(module).__name__, norm, module.global_step, loss_names)
 
     def check(self, owner: str, grad_norm: torch.Tensor | None, global_step: int, loss_names: Sequence[str]) -> None:
         """Checks the recorded losses and ``grad_norm`` (if any) with one host sync, and forgets the losses.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -28,10 +27,10 @@ from .finite_check import FiniteCheck
 from .loading import check_model_path
 from .loss_specs import loss_names, normalise_losses
 from .model import LightningIRModel
-from .optimizers import trainable, with_fused_default
+from .optimizers import OptimizerSpec, SchedulerSpec, build_optimization
 from .outputs import LightningIROutput, Ranking, split_rankings
 from .rng import collect_rng_states, set_rng_states
-from .score_inputs import ScoreBatch, score_lists
+from .score_inputs import score_texts
 from .tokenizer import LightningIRTokenizer
 
 if TYPE_CHECKING:
@@ -86,19 +85,12 @@ class LightningIRModule(LightningModule):
         self.tokenizer = self.tokenizer_class.from_pretrained(tokenizer_source, config=self.config)
         added = self._match_vocabulary()
         if adapter_config is not None:
-            if added:
-                warnings.warn(
-                    f"{type(self).__name__}: the {added} tokens added to the vocabulary (marker tokens) have fresh "
-                    "embeddings that do not train under a LoRA adapter; train them first or use a backbone that has "
-                    "them",
-                    stacklevel=2,
-                )
-            add_adapter(model, adapter_config)
+            add_adapter(model, adapter_config, untrained_tokens=added)
         self.loss_functions: list[tuple[Any, float]] = normalise_losses(loss_functions)
         self.evaluation_metrics = list(evaluation_metrics) if evaluation_metrics is not None else None
         check_metrics(type(self).__name__, self.evaluation_metrics)
-        self._optimizer: tuple[type[torch.optim.Optimizer], dict[str, Any]] | None = None
-        self._lr_scheduler: tuple[type[torch.optim.lr_scheduler.LRScheduler], dict[str, Any]] | None = None
+        self._optimizer: OptimizerSpec | None = None
+        self._lr_scheduler: SchedulerSpec | None = None
         self._validation_records: dict[int, EvaluationRecord] = {}
         self._test_records = InferenceRecords()
         self._finite_check = FiniteCheck()
@@ -134,19 +126,7 @@ class LightningIRModule(LightningModule):
 
     def configure_optimizers(self) -> Any:
         """The optimizer given to :meth:`set_optimizer` (and the scheduler of :meth:`set_lr_scheduler`, if any)."""
-        if self._optimizer is None:
-            raise ValueError(
-                f"{type(self).__name__}: no optimizer; call module.set_optimizer(AdamW, lr=...) or pass --optimizer "
-                "to the CLI"
-            )
-        optimizer_cls, kwargs = self._optimizer
-        parameters = trainable(self)
-        optimizer = optimizer_cls(parameters, **with_fused_default(optimizer_cls, parameters, kwargs))
-        if self._lr_scheduler is None:
-            return optimizer
-        scheduler_cls, scheduler_kwargs = self._lr_scheduler
-        scheduler = scheduler_cls(optimizer, **scheduler_kwargs)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return build_optimization(self, self._optimizer, self._lr_scheduler)
 
     # ----------------------------------------------------------------------------------------------------------------
     # Training
@@ -223,10 +203,7 @@ class LightningIRModule(LightningModule):
 
         With fp16 loss scaling, which skips steps with non-finite gradients itself, only the losses are checked.
         """
-        grads = [p.grad for p in self.parameters() if p.grad is not None]
-        scaled = str(self.trainer.precision) == "16-mixed"
-        norm = torch.nn.utils.get_total_norm(grads) if grads and not scaled else None
-        self._finite_check.check(type(self).__name__, norm, self.global_step, loss_names(self.loss_functions))
+        self._finite_check.check_step(self, loss_names(self.loss_functions))
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Save the random number generator states, so a resumed run draws the same dropout masks and samples."""
@@ -399,12 +376,7 @@ class LightningIRModule(LightningModule):
         Returns:
             The model's output; ``scores`` is ``(total_docs,)`` in query order (empty, model not run, if no documents).
         """
-        query_list, doc_lists = score_lists(type(self).__name__, queries, docs)
-        if not any(doc_lists):
-            return self.model.output_class(scores=torch.zeros(0, device=self.device))
-        batch = ScoreBatch(queries=query_list, docs=doc_lists)
-        with torch.no_grad():
-            return self.forward(batch)
+        return score_texts(self, queries, docs)
 
     def merge_adapter(self) -> None:
         """Fold the LoRA adapter into the backbone's weights; the model is a plain model afterwards.

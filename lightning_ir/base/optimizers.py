@@ -43,3 +43,40 @@ def with_fused_default(
 def trainable(module: torch.nn.Module) -> list[torch.nn.Parameter]:
     """The parameters of ``module`` that train (frozen ones, e.g. beside a LoRA adapter, get no optimiser state)."""
     return [parameter for parameter in module.parameters() if parameter.requires_grad]
+
+
+OptimizerSpec = tuple[type[torch.optim.Optimizer], dict[str, Any]]
+"""An optimiser class and its keyword arguments (besides the parameters)."""
+SchedulerSpec = tuple[type[torch.optim.lr_scheduler.LRScheduler], dict[str, Any]]
+"""A learning-rate scheduler class and its keyword arguments (besides the optimiser)."""
+
+
+def build_optimization(
+    module: torch.nn.Module, optimizer: OptimizerSpec | None, lr_scheduler: SchedulerSpec | None
+) -> Any:
+    """What a module's ``configure_optimizers`` returns: the optimiser, and the scheduler stepped after every step.
+
+    Args:
+        module: The module whose trainable parameters are optimised.
+        optimizer: The optimiser class and its arguments (``fused`` defaults as described in this module).
+        lr_scheduler: The scheduler class and its arguments, or ``None``.
+
+    Returns:
+        The optimiser alone, or Lightning's ``{"optimizer", "lr_scheduler"}`` dictionary.
+
+    Raises:
+        ValueError: ``optimizer`` is ``None``.
+    """
+    if optimizer is None:
+        raise ValueError(
+            f"{type(module).__name__}: no optimizer; call module.set_optimizer(AdamW, lr=...) or pass --optimizer "
+            "to the CLI"
+        )
+    optimizer_cls, kwargs = optimizer
+    parameters = trainable(module)
+    built = optimizer_cls(parameters, **with_fused_default(optimizer_cls, parameters, kwargs))
+    if lr_scheduler is None:
+        return built
+    scheduler_cls, scheduler_kwargs = lr_scheduler
+    scheduler = scheduler_cls(built, **scheduler_kwargs)
+    return {"optimizer": built, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+import torch
 
 
 def score_lists(
@@ -46,3 +49,21 @@ class ScoreBatch:
         self.queries = queries
         self.docs = docs
         self.encodings = None
+
+
+def score_texts(module: Any, queries: str | Sequence[str], docs: str | Sequence[str] | Sequence[Sequence[str]]) -> Any:
+    """What :meth:`LightningIRModule.score` returns: ``module``'s output for the documents of each query, no gradients.
+
+    Args:
+        module: The module (its ``forward``, ``model.output_class`` and ``device``).
+        queries: One query or a list.
+        docs: For one query, a list of documents; for several, a list of lists.
+
+    Returns:
+        The output; ``scores`` is ``(total_docs,)`` in query order (empty, model not run, if no documents).
+    """
+    query_list, doc_lists = score_lists(type(module).__name__, queries, docs)
+    if not any(doc_lists):
+        return module.model.output_class(scores=torch.zeros(0, device=module.device))
+    with torch.no_grad():
+        return module.forward(ScoreBatch(queries=query_list, docs=doc_lists))

@@ -120,3 +120,11 @@ def test_untied_encoders_refuse_adapters(tiny_bert_dir: Path) -> None:
         BiEncoderModule(
             str(tiny_bert_dir), config=BiEncoderConfig(tie_encoders=False), adapter_config=LoraAdapterConfig()
         )
+
+
+def test_adapter_warns_that_new_marker_tokens_do_not_train(tiny_bert_dir: Path) -> None:
+    from lightning_ir import BiEncoderConfig
+
+    config = BiEncoderConfig(add_marker_tokens=True)
+    with pytest.warns(UserWarning, match=r"the 2 tokens added to the vocabulary .* do not train under a LoRA adapter"):
+        BiEncoderModule(str(tiny_bert_dir), config=config, adapter_config=LoraAdapterConfig(r=2))
