@@ -207,7 +207,8 @@ def known_positives(scores: torch.Tensor, num_docs: int, positives: torch.Tensor
         scores: Scores, ``(num_queries, total_docs)``.
         num_docs: Documents per query ``n``.
         positives: The positive mask of the own documents, ``(num_queries, total_docs)``.
-        batch: The training batch; without ``doc_ids`` nothing is marked.
+        batch: The training batch; without ``doc_ids`` nothing is marked, and without ``query_ids`` only each row's
+            own positives (the qrels cannot be matched to rows).
 
     Returns:
         Boolean mask, ``(num_queries, total_docs)``.
@@ -218,16 +219,19 @@ def known_positives(scores: torch.Tensor, num_docs: int, positives: torch.Tensor
     if not doc_ids:
         return mask
     columns = [doc_id for ids in doc_ids for doc_id in ids][: num_queries * num_docs]
-    query_ids = getattr(batch, "query_ids", None) or [str(query) for query in range(num_queries)]
-    relevant: dict[str, set[str]] = {}
-    for qrel in getattr(batch, "qrels", None) or []:
+    query_ids = getattr(batch, "query_ids", None)
+    # without query ids, every row is a query of its own and the qrels cannot be matched to rows
+    keys: list[object] = (
+        [str(query_id) for query_id in query_ids] if query_ids else [(row,) for row in range(num_queries)]
+    )
+    relevant: dict[object, set[str]] = {}
+    for qrel in (getattr(batch, "qrels", None) or []) if query_ids else []:
         if int(qrel.get("relevance", 0)) > 0:
             relevant.setdefault(str(qrel["query_id"]), set()).add(str(qrel["doc_id"]))
-    local = positives[:, : len(columns)].nonzero().tolist()
-    for query, column in local:
-        relevant.setdefault(str(query_ids[query]), set()).add(columns[column])
+    for query, column in positives[:, : len(columns)].nonzero().tolist():
+        relevant.setdefault(keys[query], set()).add(columns[column])
     for query in range(num_queries):
-        known = relevant.get(str(query_ids[query]), set())
+        known = relevant.get(keys[query], set())
         marked = [column for column, doc_id in enumerate(columns) if doc_id in known]
         if marked:
             mask[query, marked] = True

@@ -174,3 +174,15 @@ def test_known_positives_need_document_ids() -> None:
     loss_function = InBatchCrossEntropy("first", "all")
     scores = output.scores
     assert not known_positives(scores, 2, loss_function.positive_mask(scores, 2, batch), batch).any()
+
+
+def test_without_query_ids_rows_are_separate_queries() -> None:
+    scores = torch.zeros(2, 4)
+    batch = _ns(
+        docs=[["A", "N"], ["B", "A"]],
+        doc_ids=[["a", "n"], ["b", "a"]],
+        qrels=[{"query_id": "0", "doc_id": "n", "iteration": "0", "relevance": 1}],
+    )
+    positives = InBatchCrossEntropy("first", "all").positive_mask(scores, 2, batch)
+    # row 0's positive "a" is masked wherever it appears; the qrels name query "0", which no row is known to be
+    assert _columns(known_positives(scores, 2, positives, batch)) == [[0, 3], [2]]
