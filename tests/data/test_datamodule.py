@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import torch
@@ -118,6 +119,18 @@ class TinyModule(LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.1)
 
 
+def quiet_trainer(**kwargs: Any) -> Trainer:
+    """A CPU trainer that writes and prints nothing."""
+    return Trainer(
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        **kwargs,
+    )
+
+
 def test_fit_with_a_trainer(corpus: Corpus) -> None:
     data = LightningIRDataModule(
         train_dataset=TupleDataset(corpus.dataset_id),
@@ -126,16 +139,7 @@ def test_fit_with_a_trainer(corpus: Corpus) -> None:
         inference_datasets=datasets(corpus),
     )
     module = TinyModule()
-    trainer = Trainer(
-        max_steps=1,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
-    trainer.fit(module, datamodule=data)
+    quiet_trainer(max_steps=1, num_sanity_val_steps=0).fit(module, datamodule=data)
     assert module.seen == ["train:q1,q2,q3", "val0:RankBatch", "val1:TrainBatch"]
     assert data.collator.tokenizer is module.tokenizer
 
@@ -147,15 +151,7 @@ def test_fit_shuffles_a_tuple_dataset_anew_every_epoch(corpus: Corpus, num_worke
 
     data = LightningIRDataModule(train_dataset=dataset(), train_batch_size=3, num_workers=num_workers)
     module = TinyModule()
-    trainer = Trainer(
-        max_epochs=4,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
-    trainer.fit(module, datamodule=data)
+    quiet_trainer(max_epochs=4).fit(module, datamodule=data)
     expected = []
     for epoch in range(4):
         shuffled = dataset()
