@@ -73,6 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--lr", type=float, default=5e-5, help="learning rate of full fine-tuning (bi-encoder)")
     add("--lora-lr", type=float, default=1e-3, help="learning rate of the LoRA adapter")
     add("--lora-r", type=int, default=16, help="LoRA rank (alpha is twice the rank)")
+    add("--lora-targets", nargs="+", default=None, help="linear layers with adapters (default: peft's, query/value)")
     add("--cross-lr", type=float, default=5e-5, help="learning rate of the cross-encoder")
     add("--cross-batch-size", type=int, default=8, help="queries per cross-encoder batch")
     add("--scale", type=float, default=20.0, help="factor on cosine scores in the in-batch loss")
@@ -258,7 +259,11 @@ def build_module(recipe: str, args: argparse.Namespace) -> Any:
         loss = InBatchCrossEntropy(
             pos_sampling_technique="first", neg_sampling_technique="all", temperature=1 / args.scale
         )
-        adapter = LoraAdapterConfig(r=args.lora_r, lora_alpha=2 * args.lora_r) if recipe == "lora" else None
+        adapter = (
+            LoraAdapterConfig(r=args.lora_r, lora_alpha=2 * args.lora_r, target_modules=args.lora_targets)
+            if recipe == "lora"
+            else None
+        )
         module = BiEncoderModule(MODEL, loss_functions=[loss], adapter_config=adapter)
         set_lengths(module, args.query_length, args.train_doc_length)
         lr = args.lora_lr if recipe == "lora" else args.lr
