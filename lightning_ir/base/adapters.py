@@ -1,7 +1,7 @@
 """LoRA adapters (peft) on a model's backbone: train a few weights, save them beside the base model, merge in one call.
 
-``LightningIRModule(..., adapter_config=LoraAdapterConfig(r=8))`` injects LoRA layers into the backbone's linear
-layers (peft's defaults for the backbone type, or ``target_modules``); only the adapter weights train, plus the heads
+``LightningIRModule(..., adapter_config=LoraAdapterConfig(r=8))`` injects LoRA layers into every linear layer of the
+backbone (or those ``target_modules`` names); only the adapter weights train, plus the heads
 outside the backbone (projection / linear head) when ``train_heads`` is set (a fresh head must train). A saved
 folder holds the base model's weights in ``model.safetensors`` (the backbone's as they were, apart from biases
 trained with ``bias="all"`` or ``"lora_only"``; the heads as trained) and the adapter beside them in
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 ADAPTER_DIR = "adapter"
 """The sub-folder of a saved model folder that holds its adapter."""
+ALL_LINEAR = "all-linear"
+"""``target_modules`` value that puts an adapter on every linear layer of the backbone (peft's name for it)."""
 ADAPTER_NAME = "default"
 """The adapter's name inside peft."""
 _SETTINGS_FILE = "lightning_ir_adapter.json"
@@ -49,8 +51,10 @@ class LoraAdapterConfig:
         r: Rank of the update matrices.
         lora_alpha: Scaling numerator (the update is scaled by ``lora_alpha / r``).
         lora_dropout: Dropout on the adapter's input.
-        target_modules: Names (suffixes) of the backbone's linear layers that get adapters; None: peft's defaults for
-            the backbone's model type (e.g. ``query`` and ``value`` for BERT).
+        target_modules: Which of the backbone's linear layers get adapters: ``"all-linear"`` (every one; on SciFact
+            this matched full fine-tuning, attention-only adapters did not), a list of names (suffixes, e.g.
+            ``["query", "value"]``), or None for peft's defaults for the backbone's model type (``query`` and
+            ``value`` for BERT).
         bias: Which biases train: ``"none"``, ``"all"`` or ``"lora_only"``.
         train_heads: Whether the weights outside the backbone (a bi-encoder's projection, a cross-encoder's linear
             head) train too. A freshly initialised head must.
@@ -61,7 +65,7 @@ class LoraAdapterConfig:
         r: int = 8,
         lora_alpha: int = 16,
         lora_dropout: float = 0.0,
-        target_modules: list[str] | None = None,
+        target_modules: list[str] | Literal["all-linear"] | None = "all-linear",
         bias: LoraBias = "none",
         train_heads: bool = True,
     ) -> None:
@@ -73,7 +77,14 @@ class LoraAdapterConfig:
         self.r = r
         self.lora_alpha = lora_alpha
         self.lora_dropout = lora_dropout
-        self.target_modules = list(target_modules) if target_modules is not None else None
+        if isinstance(target_modules, str) and target_modules != ALL_LINEAR:
+            raise ValueError(
+                f"LoraAdapterConfig: target_modules must be {ALL_LINEAR!r}, a list of layer names or None, got "
+                f"{target_modules!r}"
+            )
+        self.target_modules: list[str] | str | None = (
+            target_modules if target_modules is None or isinstance(target_modules, str) else list(target_modules)
+        )
         self.bias = bias
         self.train_heads = train_heads
 

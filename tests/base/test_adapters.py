@@ -47,6 +47,24 @@ def test_only_adapter_and_heads_train(tiny_bert_dir: Path, module_class: type) -
     assert 0 < count < total
 
 
+def _adapted_layers(module: BiEncoderModule) -> set[str]:
+    """The backbone's linear layers that hold a LoRA update."""
+    return {name.split(".lora_A.")[0] for name, _ in module.model.backbone.named_parameters() if ".lora_A." in name}
+
+
+def test_adapters_go_on_every_linear_layer_unless_targets_are_named(tiny_bert_dir: Path) -> None:
+    plain = BiEncoderModule(str(tiny_bert_dir)).model.backbone
+    linear = {name for name, layer in plain.named_modules() if isinstance(layer, torch.nn.Linear)}
+    every = BiEncoderModule(str(tiny_bert_dir), adapter_config=LoraAdapterConfig(r=2))
+    assert _adapted_layers(every) == linear
+    assert {name.rsplit(".", 1)[-1] for name in linear} == {"query", "key", "value", "dense"}
+    named = BiEncoderModule(str(tiny_bert_dir), adapter_config=LoraAdapterConfig(r=2, target_modules=["query"]))
+    assert _adapted_layers(named)
+    assert all(name.endswith(".query") for name in _adapted_layers(named))
+    peft_default = BiEncoderModule(str(tiny_bert_dir), adapter_config=LoraAdapterConfig(r=2, target_modules=None))
+    assert {name.rsplit(".", 1)[-1] for name in _adapted_layers(peft_default)} == {"query", "value"}
+
+
 def test_frozen_heads_option(tiny_bert_dir: Path) -> None:
     module = BiEncoderModule(str(tiny_bert_dir), adapter_config=LoraAdapterConfig(r=2, train_heads=False))
     trainable = [name for name, parameter in module.model.named_parameters() if parameter.requires_grad]
@@ -108,6 +126,8 @@ def test_bad_adapter_settings_are_refused(tiny_bert_dir: Path) -> None:
         LoraAdapterConfig(r=0)
     with pytest.raises(ValueError, match="lora_dropout"):
         LoraAdapterConfig(lora_dropout=1.5)
+    with pytest.raises(ValueError, match="target_modules must be 'all-linear'"):
+        LoraAdapterConfig(target_modules="query")  # type: ignore[arg-type]
     module = BiEncoderModule(str(tiny_bert_dir))
     with pytest.raises(ValueError, match="no LoRA adapter"):
         module.merge_adapter()
