@@ -97,6 +97,9 @@ TrainingEntity: TypeAlias = Literal["docpairs", "scoreddocs"]
 LoraBias: TypeAlias = Literal["none", "all", "lora_only"]
 """Which biases of a LoRA adapter train (peft's ``bias``)."""
 
+LoraAllLinear: TypeAlias = Literal["all-linear"]
+"""``LoraAdapterConfig.target_modules`` value that adapts every linear layer of the backbone (peft's shorthand)."""
+
 ModelKind: TypeAlias = Literal["bi-encoder", "cross-encoder"]
 """The kind of model a published checkpoint loads as."""
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ..options import LoraBias
+from ..options import LoraAllLinear, LoraBias
 from ..validation import check_option, check_positive_int
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class LoraAdapterConfig:
         r: int = 8,
         lora_alpha: int = 16,
         lora_dropout: float = 0.0,
-        target_modules: list[str] | Literal["all-linear"] | None = "all-linear",
+        target_modules: list[str] | LoraAllLinear | None = "all-linear",
         bias: LoraBias = "none",
         train_heads: bool = True,
     ) -> None:
