@@ -677,12 +677,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{recipe}: nDCG@10 {results[recipe]['ndcg@10']:.4f}", flush=True)
         write_results(args, results, began, complete=False)
     if "cross" in results:
-        results["cross_fused"] = fused_reranking(args)
+        results["cross_fused"] = fused_reranking(args, results["cross"]["first_stage"])
     write_results(args, results, began, complete=True)
     print(json.dumps({k: v for k, v in results.items() if k != "settings"}, indent=2))
 
 
-def fused_reranking(args: argparse.Namespace) -> dict[str, Any]:
+def fused_reranking(args: argparse.Namespace, first_stage_name: str) -> dict[str, Any]:
     """nDCG@10 of the re-ranked top 100 fused with the first stage it re-ranked (fixed settings, nothing tuned).
 
     Re-ranking pipelines often combine the re-ranker's scores with the first stage's; both fusions here use the
@@ -691,12 +691,13 @@ def fused_reranking(args: argparse.Namespace) -> dict[str, Any]:
     """
     from lightning_ir.experiment.fusion import fuse_runs
 
-    data = load_scifact(args)
-    first_stage, reranked = load_json_run(args.work_dir / "bi.run"), load_json_run(args.work_dir / "cross.run")
+    first_stage = load_json_run(args.work_dir / f"{first_stage_name}.run")  # BM25's test run is not kept
+    reranked = load_json_run(args.work_dir / "cross.run")
     if first_stage is None or reranked is None:
         return {}
+    data = load_scifact(args)
     return {
-        "first_stage": "bi",
+        "first_stage": first_stage_name,
         "rrf_ndcg@10": ndcg10(fuse_runs([first_stage, reranked]), data["qrels"]),
         "combsum_min_max_ndcg@10": ndcg10(
             fuse_runs([first_stage, reranked], method="combsum", normalization="min-max"), data["qrels"]

@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 ADAPTER_DIR = "adapter"
 """The sub-folder of a saved model folder that holds its adapter."""
-ALL_LINEAR = "all-linear"
-"""``target_modules`` value that puts an adapter on every linear layer of the backbone (peft's name for it)."""
 ADAPTER_NAME = "default"
 """The adapter's name inside peft."""
 _SETTINGS_FILE = "lightning_ir_adapter.json"
@@ -77,11 +75,8 @@ class LoraAdapterConfig:
         self.r = r
         self.lora_alpha = lora_alpha
         self.lora_dropout = lora_dropout
-        if isinstance(target_modules, str) and target_modules != ALL_LINEAR:
-            raise ValueError(
-                f"LoraAdapterConfig: target_modules must be {ALL_LINEAR!r}, a list of layer names or None, got "
-                f"{target_modules!r}"
-            )
+        if isinstance(target_modules, str):  # a list of names or None otherwise
+            check_option("LoraAdapterConfig", "target_modules", target_modules, LoraAllLinear)
         self.target_modules: list[str] | str | None = (
             target_modules if target_modules is None or isinstance(target_modules, str) else list(target_modules)
         )

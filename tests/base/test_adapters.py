@@ -126,7 +126,7 @@ def test_bad_adapter_settings_are_refused(tiny_bert_dir: Path) -> None:
         LoraAdapterConfig(r=0)
     with pytest.raises(ValueError, match="lora_dropout"):
         LoraAdapterConfig(lora_dropout=1.5)
-    with pytest.raises(ValueError, match="target_modules must be 'all-linear'"):
+    with pytest.raises(ValueError, match="target_modules must be one of the allowed values 'all-linear'"):
         LoraAdapterConfig(target_modules="query")  # type: ignore[arg-type]
     module = BiEncoderModule(str(tiny_bert_dir))
     with pytest.raises(ValueError, match="no LoRA adapter"):
