@@ -114,16 +114,29 @@ def bm25_test_run(args: argparse.Namespace, data: dict[str, Any]) -> dict[str, d
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def mine(args: argparse.Namespace) -> dict[str, Any]:
-    """Mines the training tuples with BM25 (building the BM25 index of SciFact first)."""
-    from lightning_ir.experiment import BM25Stage, HardNegativeMiner
+def mine(args: argparse.Namespace, dense: bool = False) -> dict[str, Any]:
+    """Mines the training tuples with BM25 or, when ``dense``, with all-MiniLM-L6-v2 (exact dense search).
+
+    The BM25 tuples go to ``mined/``, the dense ones to ``mined-minilm/`` (see :func:`mined_dir`); each first stage
+    builds its index of SciFact first.
+    """
+    from lightning_ir import BiEncoderModule
+    from lightning_ir.experiment import BM25Stage, DenseStage, HardNegativeMiner
+    from lightning_ir.retrieve import TorchDenseSearchConfig
     from lightning_ir.retrieve.bm25 import BM25SearchConfig
 
-    stage = BM25Stage(args.work_dir / "bm25-index", search_config=BM25SearchConfig(k=args.max_rank))
+    stage: Any
+    if dense:
+        module = BiEncoderModule(MODEL)
+        set_lengths(module, args.query_length, args.doc_length)
+        search = TorchDenseSearchConfig(k=args.max_rank)
+        stage = DenseStage(module, args.work_dir / "minilm-index", search_config=search, batch_size=64, name="minilm")
+    else:
+        stage = BM25Stage(args.work_dir / "bm25-index", search_config=BM25SearchConfig(k=args.max_rank))
     miner = HardNegativeMiner(
         query_dataset="beir/scifact/train",
         doc_dataset="beir/scifact",
-        output_dir=args.work_dir / "mined",
+        output_dir=args.work_dir / ("mined-minilm" if dense else "mined"),
         first_stage=stage,
         num_negatives=args.num_negatives,
         min_rank=args.min_rank,
@@ -133,6 +146,20 @@ def mine(args: argparse.Namespace) -> dict[str, Any]:
     result = miner.run()
     print(f"mined {result.num_tuples} tuples of {result.num_queries} queries (skipped {result.skipped})", flush=True)
     return {"tuples": result.num_tuples, "queries": result.num_queries, "skipped": result.skipped, **result.seconds}
+
+
+def mined_dir(args: argparse.Namespace, recipe: str) -> Path:
+    """The tuples a recipe trains on: BM25's, or all-MiniLM-L6-v2's for the cross-encoder with ``--cross-mining``."""
+    return args.work_dir / ("mined-minilm" if recipe == "cross" and args.cross_mining == "minilm" else "mined")
+
+
+def set_lengths(module: Any, query_length: int, doc_length: int) -> None:
+    """Sets a module's query and document lengths (the tokenizer reads them from the config).
+
+    A cross-encoder's ``doc_length`` bounds the whole query-document pair.
+    """
+    module.config.query_length, module.config.doc_length = query_length, doc_length
+    module.tokenizer = type(module.tokenizer).from_pretrained(MODEL, config=module.config)
 
 
 def save_json_run(path: Path, run: dict[str, dict[str, float]]) -> None:

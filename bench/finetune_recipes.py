@@ -13,9 +13,11 @@ from finetune_data import (
     dense_run,
     load_json_run,
     load_scifact,
+    mined_dir,
     ndcg10,
     rerank_run,
     save_json_run,
+    set_lengths,
 )
 
 
@@ -46,15 +48,6 @@ def build_module(recipe: str, args: argparse.Namespace) -> Any:
         lr = args.lora_lr if recipe == "lora" else args.lr
     module.set_optimizer(torch.optim.AdamW, lr=lr, weight_decay=0.01)
     return module
-
-
-def set_lengths(module: Any, query_length: int, doc_length: int) -> None:
-    """Sets a module's query and document lengths (the tokenizer reads them from the config).
-
-    A cross-encoder's ``doc_length`` bounds the whole query-document pair.
-    """
-    module.config.query_length, module.config.doc_length = query_length, doc_length
-    module.tokenizer = type(module.tokenizer).from_pretrained(MODEL, config=module.config)
 
 
 class Budget:
@@ -142,7 +135,7 @@ def run_recipe(recipe: str, args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     data = load_scifact(args)
     module = build_module(recipe, args)
-    mined = args.work_dir / "mined"
+    mined = mined_dir(args, recipe)
     num_tuples = json.loads((mined / "training-tuples.json").read_text())["num_tuples"]
     batch_size = args.cross_batch_size if recipe == "cross" else args.batch_size
     negatives = args.cross_negatives if recipe == "cross" else args.train_negatives

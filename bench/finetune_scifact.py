@@ -12,8 +12,10 @@ public API:
    every epoch (``--shuffle``) and each tuple's batch negatives drawn anew from its mined ones
    (``--sample-negatives``);
 3. ``lora``: the same with a LoRA adapter (``LoraAdapterConfig``, rank ``--lora-r``) at the same budget;
-4. ``cross``: a cross-encoder (all-MiniLM-L6-v2 backbone, new linear head) trained on the same tuples with
-   ``LocalizedContrastiveEstimation`` (pairs of ``--train-doc-length`` tokens); it re-ranks the top
+4. ``cross``: a cross-encoder (all-MiniLM-L6-v2 backbone, new linear head) trained with
+   ``LocalizedContrastiveEstimation`` (pairs of ``--train-doc-length`` tokens) on the same tuples or, with
+   ``--cross-mining minilm``, on negatives mined the same way with all-MiniLM-L6-v2 (exact dense search: negatives
+   like those of the dense first stage it re-ranks, as localized contrastive estimation prescribes); it re-ranks the top
    ``--rerank-depth`` of the best first stage for the test queries (the fine-tuned bi-encoder of this run with the
    higher nDCG@10, as the issue asks, else BM25), reading pairs of ``--doc-length`` tokens;
 5. throughput: Lightning IR's ``LightningIRTrainer.fit`` beside sentence-transformers' ``SentenceTransformerTrainer``
@@ -57,8 +59,8 @@ from pathlib import Path
 from typing import Any
 
 from environment import prepare_environment
-from finetune_data import MODEL, bm25_test_run, dense_run, load_json_run, load_scifact, mine, ndcg10
-from finetune_recipes import run_recipe, set_lengths
+from finetune_data import MODEL, bm25_test_run, dense_run, load_json_run, load_scifact, mine, ndcg10, set_lengths
+from finetune_recipes import run_recipe
 from finetune_throughput import run_throughput
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -103,6 +105,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--num-negatives", type=int, default=7, help="negatives mined per tuple")
     add("--train-negatives", type=int, default=1, help="mined negatives per query in a bi-encoder batch")
     add("--cross-negatives", type=int, default=7, help="mined negatives per query in a cross-encoder batch")
+    add(
+        "--cross-mining",
+        default="bm25",
+        choices=("bm25", "minilm"),
+        help="first stage the cross-encoder's negatives are mined with: BM25 (the bi-encoders' tuples) or "
+        "all-MiniLM-L6-v2 (dense negatives, like those of the dense first stage it re-ranks)",
+    )
     add(
         "--sample-negatives",
         action=argparse.BooleanOptionalAction,
@@ -158,6 +167,7 @@ STEP_OPTIONS = {
     "cross_batch_size": ("cross",),
     "cross_pooling": ("cross",),
     "cross_negatives": ("cross",),
+    "cross_mining": ("cross", "cross-mining"),
     "rerank_depth": ("cross",),
     "cross_curve": ("cross",),
     "throughput_steps": ("throughput",),
@@ -175,6 +185,8 @@ def step_key(args: argparse.Namespace, name: str, first_stage: str | None = None
             settings[option] = str(value)
     if name != "mining":
         settings["mining"] = step_key(args, "mining")
+    if name == "cross" and args.cross_mining != "bm25":
+        settings["cross-mining"] = step_key(args, "cross-mining")
     if first_stage is not None:
         settings["first_stage"] = [first_stage, step_key(args, first_stage) if first_stage in RECIPES else None]
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
@@ -268,6 +280,8 @@ def main(argv: list[str] | None = None) -> None:
     prepare_work_dir(args)
     results: dict[str, Any] = {"cpu_capability": describe_cpu(), "settings": {k: str(v) for k, v in vars(args).items()}}
     results["mining"] = kept(args, "mining", lambda: mine(args))
+    if "cross" in args.recipes and args.cross_mining == "minilm":
+        results["cross_mining"] = kept(args, "cross-mining", lambda: mine(args, dense=True))
     if args.zero_shot:
         results["zero_shot"] = kept(args, "zero-shot", lambda: zero_shot(args))
     results["throughput"] = step(args, "throughput")

@@ -6,8 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from finetune_data import MODEL
-from finetune_recipes import set_lengths
+from finetune_data import MODEL, set_lengths
 
 
 def triples(args: argparse.Namespace) -> list[tuple[str, str, str]]:
