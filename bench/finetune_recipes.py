@@ -201,8 +201,8 @@ def recipe_evaluator(recipe: str, args: argparse.Namespace, data: dict[str, Any]
     """``evaluate(module) -> nDCG@10`` of a recipe; the last run is kept in ``evaluate.last_run``."""
 
     def evaluate(module: Any) -> float:
-        if recipe == "cross":  # the pair gets the document tokens the first stage read
-            set_lengths(module, args.query_length, args.doc_length)
+        if recipe == "cross":
+            set_lengths(module, args.query_length, args.rerank_length or args.train_doc_length)
             run = rerank_run(module, data, first_stage, args.rerank_depth)
             set_lengths(module, args.query_length, args.train_doc_length)
         else:
