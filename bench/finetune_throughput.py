@@ -120,7 +120,6 @@ def sentence_transformers_round(args: argparse.Namespace, rows: list[tuple[str, 
 
 def run_throughput(args: argparse.Namespace) -> dict[str, Any]:
     """Alternating rounds of both trainers; samples/s of each over all rounds and their ratio."""
-    from lightning_ir import allocator
     from lightning_ir.precision import describe_cpu
 
     rows = triples(args)
@@ -142,8 +141,4 @@ def run_throughput(args: argparse.Namespace) -> dict[str, Any]:
         "cpu": describe_cpu(),
         "rounds": args.throughput_rounds,
         "steps_per_round": args.throughput_steps,
-        # fit raises glibc's thresholds for the whole process, so both trainers' rounds ran with them (or neither)
-        "allocator": "glibc thresholds raised for both trainers"
-        if allocator.tune_allocator_for_training()
-        else f"left alone ({allocator.skip_reason()})",
     }

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from lightning import Callback, LightningDataModule, LightningModule, Trainer
-from lightning.pytorch.accelerators import CPUAccelerator, CUDAAccelerator
+from lightning.pytorch.accelerators import CUDAAccelerator
 from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar
 from lightning.pytorch.plugins.precision import MixedPrecision, Precision
 from lightning.pytorch.utilities.types import EVAL_DATALOADERS
 
-from .allocator import THRESHOLD_BYTES, tune_allocator_for_training
 from .base.evaluation import InferenceSummary
 from .base.module import LightningIRModule
 from .base.saving import save_model_folder
@@ -104,15 +103,7 @@ class LightningIRTrainer(Trainer):
         ckpt_path: str | Path | None = None,
         weights_only: bool | None = None,
     ) -> None:
-        """Fine-tune ``model`` (Lightning's ``fit``) in the precision given, else the hardware's choice (printed).
-
-        On the CPU, glibc's allocator first keeps freed blocks for reuse (see :mod:`lightning_ir.allocator`).
-        """
-        if isinstance(self.accelerator, CPUAccelerator) and tune_allocator_for_training() and self.is_global_zero:
-            print(
-                f"fit: freed blocks up to {THRESHOLD_BYTES >> 20} MiB stay in the heap for reuse (glibc mmap/trim "
-                "thresholds; LIGHTNING_IR_TUNE_MALLOC=0 leaves the allocator alone)"
-            )
+        """Fine-tune ``model`` (Lightning's ``fit``) in the precision given, else the hardware's choice (printed)."""
         original_precision = self.strategy.precision_plugin
         self.strategy.precision_plugin = self._inference_precision_plugin("fit", verbose=True)
         try:
