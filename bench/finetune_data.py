@@ -170,3 +170,20 @@ def save_json_run(path: Path, run: dict[str, dict[str, float]]) -> None:
 def load_json_run(path: Path) -> dict[str, dict[str, float]] | None:
     """A run kept by :func:`save_json_run`, or None."""
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def cpu_trainer(root: Path, callbacks: list[Any], **limits: Any) -> Any:
+    """A quiet one-process CPU ``LightningIRTrainer`` (no logger, checkpoints or progress bar) with ``limits``."""
+    from lightning_ir.trainer import LightningIRTrainer
+
+    return LightningIRTrainer(
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        enable_progress_bar=False,
+        callbacks=callbacks,
+        default_root_dir=str(root),
+        **limits,
+    )

@@ -10,6 +10,7 @@ from typing import Any
 from finetune_data import (
     MODEL,
     bm25_test_run,
+    cpu_trainer,
     dense_run,
     load_json_run,
     load_scifact,
@@ -130,7 +131,6 @@ def run_recipe(recipe: str, args: argparse.Namespace) -> dict[str, Any]:
     from lightning_ir.data import LightningIRDataModule, TupleDataset
     from lightning_ir.precision import describe_cpu
     from lightning_ir.schedulers import LinearLRSchedulerWithLinearWarmup
-    from lightning_ir.trainer import LightningIRTrainer
 
     seed_everything(args.seed)
     data = load_scifact(args)
@@ -154,18 +154,7 @@ def run_recipe(recipe: str, args: argparse.Namespace) -> dict[str, Any]:
         seed=args.seed,
     )
     datamodule = LightningIRDataModule(train_dataset=dataset, train_batch_size=batch_size, num_workers=1)
-    trainer = LightningIRTrainer(
-        accelerator="cpu",
-        devices=1,
-        max_epochs=epochs,
-        max_steps=max_steps,
-        logger=False,
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        enable_progress_bar=False,
-        callbacks=[callback],
-        default_root_dir=str(args.work_dir / f"{recipe}-logs"),
-    )
+    trainer = cpu_trainer(args.work_dir / f"{recipe}-logs", [callback], max_epochs=epochs, max_steps=max_steps)
     trainer.fit(module, datamodule)
     if not callback.curve or callback.curve[-1]["steps"] != trainer.global_step:
         callback.curve.append({"epoch": None, "steps": trainer.global_step, "ndcg@10": evaluate(module)})

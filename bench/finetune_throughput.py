@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from finetune_data import MODEL, set_lengths
+from finetune_data import MODEL, cpu_trainer, set_lengths
 
 
 def triples(args: argparse.Namespace) -> list[tuple[str, str, str]]:
@@ -25,7 +25,6 @@ def lightning_ir_round(args: argparse.Namespace, rows: list[tuple[str, str, str]
     from lightning_ir import BiEncoderModule
     from lightning_ir.data import LightningIRDataModule, TupleDataset
     from lightning_ir.loss import InBatchCrossEntropy
-    from lightning_ir.trainer import LightningIRTrainer
 
     timed = {"samples": 0, "start": 0.0, "end": 0.0}
 
@@ -44,17 +43,7 @@ def lightning_ir_round(args: argparse.Namespace, rows: list[tuple[str, str, str]
     steps = args.warmup_steps + args.throughput_steps
     dataset = TupleDataset(str(args.work_dir / "mined"), num_docs=2)
     datamodule = LightningIRDataModule(train_dataset=dataset, train_batch_size=args.batch_size, num_workers=1)
-    trainer = LightningIRTrainer(
-        accelerator="cpu",
-        devices=1,
-        max_steps=steps,
-        logger=False,
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        enable_progress_bar=False,
-        callbacks=[Timer()],
-        default_root_dir=str(args.work_dir / "throughput-logs"),
-    )
+    trainer = cpu_trainer(args.work_dir / "throughput-logs", [Timer()], max_steps=steps)
     trainer.fit(module, datamodule)
     return int(timed["samples"]), float(timed["end"] - timed["start"])
 
