@@ -201,27 +201,29 @@ def step_key(args: argparse.Namespace, name: str, first_stage: str | None = None
 
 
 def step(args: argparse.Namespace, name: str, first_stage: str | None = None) -> dict[str, Any]:
-    """The result of a step run in its own process, kept in the work directory and reused while its key holds."""
+    """The result of a step run in its own process (see :func:`kept`)."""
+
+    def compute() -> dict[str, Any]:
+        extra = ["--first-stage", first_stage] if first_stage is not None else []
+        subprocess.run([sys.executable, __file__, *sys.argv[1:], "--run-step", name, *extra], check=True)
+        return dict(json.loads((args.work_dir / f"{name}.json").read_text()))
+
+    return kept(args, name, compute, first_stage)
+
+
+def kept(
+    args: argparse.Namespace, name: str, compute: Callable[[], dict[str, Any]], first_stage: str | None = None
+) -> dict[str, Any]:
+    """A step's result, kept in the work directory with its key and when it ran, and reused while its key holds."""
     path = args.work_dir / f"{name}.json"
     key = step_key(args, name, first_stage)
     if path.exists():
-        kept = json.loads(path.read_text())
-        if kept.get("settings_key") == key:
-            return kept
-    began = utc_now()
-    extra = ["--first-stage", first_stage] if first_stage is not None else []
-    subprocess.run([sys.executable, __file__, *sys.argv[1:], "--run-step", name, *extra], check=True)
-    return keep(path, json.loads(path.read_text()), key, began)
-
-
-def utc_now() -> str:
-    """The time now, UTC, to the second (ISO 8601)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def keep(path: Path, result: dict[str, Any], key: str, began: str) -> dict[str, Any]:
-    """Writes a step's result with its key and when it ran."""
-    result.update(settings_key=key, started=began, ended=utc_now())
+        result = json.loads(path.read_text())
+        if result.get("settings_key") == key:
+            return dict(result)
+    began = datetime.now(UTC).isoformat(timespec="seconds")
+    result = compute()
+    result.update(settings_key=key, started=began, ended=datetime.now(UTC).isoformat(timespec="seconds"))
     path.write_text(json.dumps(result, indent=2))
     return result
 
@@ -231,18 +233,6 @@ def run_step(args: argparse.Namespace) -> None:
     name = args.run_step
     result = run_throughput(args) if name == "throughput" else run_recipe(name, args)
     (args.work_dir / f"{name}.json").write_text(json.dumps(result, indent=2))
-
-
-def kept(args: argparse.Namespace, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """The result of an in-process step (mining, zero-shot), kept and reused like :func:`step`'s."""
-    path = args.work_dir / f"{name}.json"
-    key = step_key(args, name)
-    if path.exists():
-        result = json.loads(path.read_text())
-        if result.get("settings_key") == key:
-            return result
-    began = utc_now()
-    return keep(path, compute(), key, began)
 
 
 def zero_shot(args: argparse.Namespace) -> dict[str, Any]:
