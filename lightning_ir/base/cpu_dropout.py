@@ -2,23 +2,25 @@
 
 PyTorch draws a CPU dropout mask with ``bernoulli_``, one float at a time on one thread; for a BERT-size model that
 draw alone is ~15 % of a training step (the attention probabilities of a 64 x 128-token batch are 75 million masked
-values per step). :func:`use_cpu_dropout` makes a model's dropout on CPU draw 15-bit integers instead (3-4x faster)
-and gives its attention a math kernel that uses that dropout and skips the fully-masked-row checks of PyTorch's
-math SDPA kernel.
+values per step). :func:`use_cpu_dropout` makes a model's dropout on CPU draw 15-bit integers instead, on every
+intra-op thread (several times faster), and gives its attention a math kernel that uses that dropout and skips the
+fully-masked-row checks of PyTorch's math SDPA kernel.
 
 What changes and what does not:
 
 * The distribution: every value is kept with probability ``1 - p`` and scaled by ``1 / (1 - p)``, as before, except
   that ``p`` is rounded to a multiple of 2^-15 (0.1 becomes 0.100006); the scale uses the rounded ``p``, so the
   expected output still equals the input.
-* The draws: they come from PyTorch's default CPU generator (seeded by ``seed_everything``), but are not the draws
-  ``torch.nn.functional.dropout`` would make.
+* The draws: they derive from PyTorch's default CPU generator (seeded by ``seed_everything``; the same seed and
+  number of threads draw the same masks), but are not the draws ``torch.nn.functional.dropout`` would make.
 * Evaluation is untouched: without dropout (``model.eval()``, ``p == 0``) the attention is the ``"sdpa"`` kernel
   itself and the dropout layers are identities, so scores are bit-identical. So is anything not on a CPU.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import torch
@@ -34,6 +36,49 @@ ATTENTION = "lightning_ir_cpu_sdpa"
 """The attention implementation name :func:`use_cpu_dropout` gives a model's ``config._attn_implementation``."""
 
 
+_POOL: tuple[int, int, ThreadPoolExecutor] | None = None  # (process id, threads, pool)
+
+PART = 1 << 16
+"""Masks of fewer values than twice this are drawn on one thread."""
+
+
+def _threads(count: int) -> ThreadPoolExecutor:
+    """A pool of ``count`` threads of this process (a forked child makes its own)."""
+    global _POOL
+    if _POOL is None or _POOL[:2] != (os.getpid(), count):
+        _POOL = (os.getpid(), count, ThreadPoolExecutor(count, thread_name_prefix="lightning_ir_dropout"))
+    return _POOL[2]
+
+
+def _draw(part: torch.Tensor, seed: int) -> None:
+    part.random_(generator=torch.Generator().manual_seed(seed))
+
+
+def keep_mask(shape: torch.Size | tuple[int, ...], threshold: int) -> torch.Tensor:
+    """Whether to keep each value: a uniform 15-bit integer at least ``threshold``, for every value of ``shape``.
+
+    PyTorch's CPU generator draws on one thread, so a large mask is split into up to ``torch.get_num_threads()``
+    parts, each drawn on its own thread by a generator seeded from the default one: the same seed and thread count
+    give the same mask.
+    """
+    draws = torch.empty(shape, dtype=torch.int16)
+    parts = min(torch.get_num_threads(), draws.numel() // PART)
+    if parts < 2:
+        draws.random_()
+    else:
+        seeds = torch.randint(0, 2**62, (parts,)).tolist()
+        list(_threads(parts).map(_draw, draws.view(-1).chunk(parts), seeds))
+    return draws >= threshold
+
+
+def _mask(inputs: torch.Tensor, p: float) -> tuple[torch.Tensor, float] | None:
+    """The keep mask and scale of dropping ``inputs`` with ``p``; None where PyTorch's dropout applies."""
+    threshold = round(p * RESOLUTION)
+    if inputs.device.type != "cpu" or not 0 < threshold < RESOLUTION:
+        return None  # other devices, and p that 15 bits cannot express
+    return keep_mask(inputs.shape, threshold), RESOLUTION / (RESOLUTION - threshold)
+
+
 def cpu_dropout(inputs: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     """Dropout of ``inputs`` with a 15-bit integer mask on CPU; ``torch.nn.functional.dropout`` elsewhere.
 
@@ -47,11 +92,11 @@ def cpu_dropout(inputs: torch.Tensor, p: float, training: bool = True) -> torch.
     """
     if not training or p == 0.0:
         return inputs
-    threshold = round(p * RESOLUTION)
-    if inputs.device.type != "cpu" or not 0 < threshold < RESOLUTION:
-        return nn.functional.dropout(inputs, p, training)  # other devices, and p that 15 bits cannot express
-    keep = torch.empty(inputs.shape, dtype=torch.int16).random_() >= threshold
-    return torch.where(keep, inputs * (RESOLUTION / (RESOLUTION - threshold)), 0.0)
+    mask = _mask(inputs, p)
+    if mask is None:
+        return nn.functional.dropout(inputs, p, training)
+    keep, scale = mask
+    return torch.where(keep, inputs * scale, 0.0)
 
 
 class CPUDropout(nn.Dropout):
@@ -118,8 +163,13 @@ def cpu_attention(
             scores = scores.masked_fill_(~mask, torch.finfo(scores.dtype).min)
         else:
             scores = scores.add_(mask)
-    probabilities = cpu_dropout(torch.softmax(scores, dim=-1), dropout)
-    return torch.matmul(probabilities, value).transpose(1, 2).contiguous(), None
+    probabilities = torch.softmax(scores, dim=-1)
+    mask = _mask(probabilities, dropout)
+    if mask is None:
+        output = torch.matmul(nn.functional.dropout(probabilities, dropout), value)
+    else:  # the scale goes on the (head dim wide) output rather than the (key tokens wide) probabilities
+        output = torch.matmul(torch.where(mask[0], probabilities, 0.0), value).mul_(mask[1])
+    return output.transpose(1, 2).contiguous(), None
 
 
 AttentionInterface.register(ATTENTION, cpu_attention)

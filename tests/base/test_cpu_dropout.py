@@ -14,10 +14,12 @@ from lightning_ir import BiEncoderModule, CrossEncoderModule
 from lightning_ir.base.adapters import LoraAdapterConfig
 from lightning_ir.base.cpu_dropout import (
     ATTENTION,
+    PART,
     RESOLUTION,
     CPUDropout,
     cpu_attention,
     cpu_dropout,
+    keep_mask,
     use_cpu_dropout,
 )
 
@@ -131,3 +133,15 @@ def test_fitting_on_cpu_uses_it_also_with_adapters(tiny_bert_dir: Path, module_c
     assert layers
     assert all(isinstance(m, CPUDropout) for m in layers)
     assert module.model.backbone.config._attn_implementation == ATTENTION
+
+
+def test_large_masks_are_drawn_in_parts_that_repeat_with_the_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 4)
+    torch.manual_seed(5)
+    first = keep_mask((8, PART), round(0.1 * RESOLUTION))
+    torch.manual_seed(5)
+    assert torch.equal(first, keep_mask((8, PART), round(0.1 * RESOLUTION)))
+    parts = first.view(-1).chunk(4)
+    assert not torch.equal(parts[0], parts[1])  # each part has its own generator
+    for part in parts:
+        assert abs(part.float().mean().item() - 0.9) < 0.005
