@@ -31,7 +31,7 @@ evaluated exactly (every test query against the whole corpus).
 Results go to ``--output`` (default ``bench/results/finetune_scifact.json``) with the machine's CPU capability; each
 step's result is kept in ``--work-dir`` with a key of the options it reads (and of the steps it builds on) and is
 reused while that key holds, so a changed cross-encoder option re-runs only the cross-encoder; each step records
-when it ran (``started``, ``ended``); ``--fresh`` starts over.
+when it ran (``started``, ``ended``) and from which checkout (``commit``); ``--fresh`` starts over.
 
 Full run (hours on 2 CPU cores):
     python bench/finetune_scifact.py --zero-shot
@@ -211,6 +211,21 @@ def step(args: argparse.Namespace, name: str, first_stage: str | None = None) ->
     return kept(args, name, compute, first_stage)
 
 
+def source_commit() -> str | None:
+    """The checkout's commit (``+changes`` when the library or the bench differ from it); None outside git."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*arguments: str) -> str:
+        return subprocess.run(["git", *arguments], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--", "lightning_ir", "bench/*.py")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+changes" if changed else "")
+
+
 def kept(
     args: argparse.Namespace, name: str, compute: Callable[[], dict[str, Any]], first_stage: str | None = None
 ) -> dict[str, Any]:
@@ -223,7 +238,8 @@ def kept(
             return dict(result)
     began = datetime.now(UTC).isoformat(timespec="seconds")
     result = compute()
-    result.update(settings_key=key, started=began, ended=datetime.now(UTC).isoformat(timespec="seconds"))
+    ended = datetime.now(UTC).isoformat(timespec="seconds")
+    result.update(settings_key=key, commit=source_commit(), started=began, ended=ended)
     path.write_text(json.dumps(result, indent=2))
     return result
 
