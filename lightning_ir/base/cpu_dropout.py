@@ -158,17 +158,17 @@ def cpu_attention(
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
     scores = torch.matmul(query, key.transpose(-1, -2)).mul_(scale)
     if attention_mask is not None:
-        mask = attention_mask[:, :, :, : key.shape[-2]]
-        if mask.dtype == torch.bool:
-            scores = scores.masked_fill_(~mask, torch.finfo(scores.dtype).min)
+        attends = attention_mask[:, :, :, : key.shape[-2]]
+        if attends.dtype == torch.bool:
+            scores = scores.masked_fill_(~attends, torch.finfo(scores.dtype).min)
         else:
-            scores = scores.add_(mask)
+            scores = scores.add_(attends)
     probabilities = torch.softmax(scores, dim=-1)
-    mask = _mask(probabilities, dropout)
-    if mask is None:
+    drop = _mask(probabilities, dropout)
+    if drop is None:
         output = torch.matmul(nn.functional.dropout(probabilities, dropout), value)
     else:  # the scale goes on the (head dim wide) output rather than the (key tokens wide) probabilities
-        output = torch.matmul(torch.where(mask[0], probabilities, 0.0), value).mul_(mask[1])
+        output = torch.matmul(torch.where(drop[0], probabilities, 0.0), value).mul_(drop[1])
     return output.transpose(1, 2).contiguous(), None
 
 
@@ -176,13 +176,9 @@ AttentionInterface.register(ATTENTION, cpu_attention)
 AttentionMaskInterface.register(ATTENTION, sdpa_mask)
 
 
-def _runs_sdpa(module: nn.Module) -> bool:
-    """Whether ``module`` is a Hugging Face model running ``"sdpa"`` through the attention interface."""
-    return (
-        isinstance(module, PreTrainedModel)
-        and module._supports_attention_backend
-        and getattr(module.config, "_attn_implementation", None) == "sdpa"
-    )
+def _runs_sdpa(model: PreTrainedModel) -> bool:
+    """Whether a Hugging Face model runs ``"sdpa"`` through the attention interface."""
+    return model._supports_attention_backend and getattr(model.config, "_attn_implementation", None) == "sdpa"
 
 
 def use_cpu_dropout(model: nn.Module) -> int:
@@ -205,7 +201,7 @@ def use_cpu_dropout(model: nn.Module) -> int:
             if type(child) is nn.Dropout:
                 setattr(parent, name, CPUDropout(child.p))
                 changed += 1
-        if _runs_sdpa(parent):
+        if isinstance(parent, PreTrainedModel) and _runs_sdpa(parent):
             parent.config._attn_implementation = ATTENTION
             changed += 1
     return changed
