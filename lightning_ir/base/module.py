@@ -134,11 +134,7 @@ class LightningIRModule(LightningModule):
     # ----------------------------------------------------------------------------------------------------------------
 
     def on_fit_start(self) -> None:
-        """Put the model in training mode (``from_pretrained`` returns it in evaluation mode).
-
-        On a CPU its dropout also becomes :func:`~lightning_ir.base.cpu_dropout.use_cpu_dropout`'s (~10 % faster
-        steps, same distribution; evaluation unchanged).
-        """
+        """Put the model in training mode (it loads in evaluation mode); on a CPU with the faster CPU dropout."""
         self.model.train()
         if self.device.type == "cpu":
             use_cpu_dropout(self.model)
