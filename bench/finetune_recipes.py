@@ -69,14 +69,52 @@ class Budget:
             self.trained += time.perf_counter() - self.mark
             self.mark = None
 
+    def elapsed(self) -> float:
+        """Seconds of training so far."""
+        return self.trained + (time.perf_counter() - self.mark if self.mark is not None else 0.0)
+
     def exceeded(self) -> bool:
         """Whether the training time is used up."""
-        elapsed = self.trained + (time.perf_counter() - self.mark if self.mark is not None else 0.0)
-        return elapsed >= self.limit
+        return self.elapsed() >= self.limit
 
 
-def make_callback(curve: bool, args: argparse.Namespace, budget: Budget, evaluate: Any) -> Any:
-    """A callback that keeps the budget, counts samples/s after the warmup steps and evaluates at epoch ends."""
+class ScheduleFitter:
+    """Fits a linear warmup/decay schedule to the training budget when the planned steps will not fit in it.
+
+    From the fifth step on, the steps the remaining budget affords are estimated from the time per step so far (the
+    first step, which starts the data loader and warms the kernels, left out). At that step the warmup is shortened to
+    a tenth of ``min(planned_steps, affordable)`` if it was longer, and after every later step the linear decay is
+    re-aimed at that step: the learning rate reaches ~0 when the budget stops training, however fast the machine.
+    Where the planned steps fit, nothing changes.
+    """
+
+    def __init__(self, budget: Budget, planned_steps: int) -> None:
+        self.budget = budget
+        self.planned_steps = planned_steps
+        self.end = planned_steps
+        self._first: float | None = None
+
+    def __call__(self, trainer: Any) -> None:
+        """Re-aim the schedulers of ``trainer`` after its latest step."""
+        step = trainer.global_step
+        if step == 1:
+            self._first = self.budget.elapsed()
+        if step < 5 or self._first is None:
+            return
+        per_step = (self.budget.elapsed() - self._first) / (step - 1)
+        affordable = step + int((self.budget.limit - self.budget.elapsed()) / max(per_step, 1e-9))
+        self.end = max(step + 1, min(self.planned_steps, affordable))
+        for config in trainer.lr_scheduler_configs:
+            scheduler = config.scheduler
+            if not hasattr(scheduler, "num_training_steps") or not hasattr(scheduler, "num_warmup_steps"):
+                continue
+            if step == 5 and scheduler.num_warmup_steps > step:
+                scheduler.num_warmup_steps = max(step + 1, min(scheduler.num_warmup_steps, self.end // 10))
+            scheduler.num_training_steps = self.end
+
+
+def make_callback(curve: bool, args: argparse.Namespace, budget: Budget, evaluate: Any, planned_steps: int) -> Any:
+    """A callback that keeps the budget, fits the schedule to it, counts samples/s and evaluates at epoch ends."""
     from lightning import Callback
 
     class RecipeCallback(Callback):
@@ -85,6 +123,7 @@ def make_callback(curve: bool, args: argparse.Namespace, budget: Budget, evaluat
             self.samples = 0
             self.timed = 0.0
             self._last: float | None = None
+            self.fit_schedule = ScheduleFitter(budget, planned_steps)
 
         def on_train_start(self, trainer: Any, pl_module: Any) -> None:
             budget.resume()
@@ -95,6 +134,7 @@ def make_callback(curve: bool, args: argparse.Namespace, budget: Budget, evaluat
                 self.samples += len(batch.queries)
                 self.timed += now - self._last  # step and data loading, since the previous step ended
             self._last = now
+            self.fit_schedule(trainer)
             if trainer.global_step % 5 == 0:
                 print(
                     f"step {trainer.global_step}: {budget.trained / 60 + (now - (budget.mark or now)) / 60:.1f} min",
@@ -145,7 +185,7 @@ def run_recipe(recipe: str, args: argparse.Namespace) -> dict[str, Any]:
     first_stage = first_stage_run(args, data) if recipe == "cross" else None
     evaluate = recipe_evaluator(recipe, args, data, first_stage)
     budget = Budget(args.max_minutes)
-    callback = make_callback(args.cross_curve if recipe == "cross" else args.curve, args, budget, evaluate)
+    callback = make_callback(args.cross_curve if recipe == "cross" else args.curve, args, budget, evaluate, max_steps)
     dataset = TupleDataset(
         str(mined),
         num_docs=1 + negatives,
@@ -163,6 +203,8 @@ def run_recipe(recipe: str, args: argparse.Namespace) -> dict[str, Any]:
         "ndcg@10": callback.curve[-1]["ndcg@10"],
         "curve": callback.curve,
         "steps": trainer.global_step,
+        "planned_steps": max_steps,
+        "schedule_steps": callback.fit_schedule.end,
         "train_minutes": budget.trained / 60,
         "samples_per_s": callback.samples / callback.timed if callback.timed else None,
         "trainable_params": trainable,

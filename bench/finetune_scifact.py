@@ -21,13 +21,16 @@ public API:
 5. throughput: Lightning IR's ``LightningIRTrainer.fit`` beside sentence-transformers' ``SentenceTransformerTrainer``
    (MultipleNegativesRankingLoss) on the same model and the same batches (the triples in file order), alternating
    ``--throughput-rounds`` times in this run (each round times ``--throughput-steps`` steps after ``--warmup-steps``
-   untimed ones), so that other load on the machine hits both alike.
+   untimed ones), so that other load on the machine hits both alike. Each trainer runs at its default precision
+   (Lightning IR: bf16 autocast where the CPU computes in bf16; sentence-transformers: float32); on such CPUs
+   sentence-transformers with ``bf16=True`` is timed too (``ratio_same_precision``).
 
 Every training recipe runs in its own process (peak RSS per recipe), stops after ``--max-minutes`` of training
 (evaluation excluded) or its epochs (``--epochs``, ``--lora-epochs``, ``--cross-epochs``; the learning-rate schedule
-is planned over them), and evaluates test nDCG@10 after every epoch (``--curve``; the cross-encoder only at its end
-unless ``--cross-curve``; the last one is the recipe's result). Bi-encoders are
-evaluated exactly (every test query against the whole corpus).
+is planned over them, and where the budget will stop training first, its linear decay is re-aimed after every step at
+the step the remaining budget affords, so that the rate is ~0 when training stops), and evaluates test nDCG@10 after
+every epoch (``--curve``; the cross-encoder only at its end unless ``--cross-curve``; the last one is the recipe's
+result). Bi-encoders are evaluated exactly (every test query against the whole corpus).
 Results go to ``--output`` (default ``bench/results/finetune_scifact.json``) with the machine's CPU capability; each
 step's result is kept in ``--work-dir`` with a key of the options it reads (and of the steps it builds on) and is
 reused while that key holds, so a changed cross-encoder option re-runs only the cross-encoder; each step records
@@ -78,9 +81,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add(
         "--cross-epochs",
         type=int,
-        default=2,
-        help="passes the cross-encoder's schedule is planned over (~15 min each: two fit the budget, so the "
-        "learning rate has decayed to ~0 when the budget stops it)",
+        default=8,
+        help="passes the cross-encoder's schedule is planned over, at most (~15 min each on 2 AVX2 cores, ~5 with "
+        "bf16; where fewer fit the budget, the learning-rate decay is fitted to it)",
     )
     add("--max-minutes", type=float, default=30.0, help="training time limit per recipe (evaluation excluded)")
     add("--batch-size", type=int, default=32, help="queries per training batch")
@@ -103,7 +106,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="what the cross-encoder's head reads (all-MiniLM-L6-v2 was trained with mean pooling)",
     )
     add("--scale", type=float, default=20.0, help="factor on cosine scores in the in-batch loss")
-    add("--num-negatives", type=int, default=7, help="negatives mined per tuple")
+    add(
+        "--num-negatives",
+        type=int,
+        default=24,
+        help="negatives mined per tuple (with --sample-negatives, batches draw theirs anew from them every epoch)",
+    )
     add("--train-negatives", type=int, default=1, help="mined negatives per query in a bi-encoder batch")
     add("--cross-negatives", type=int, default=7, help="mined negatives per query in a cross-encoder batch")
     add(
