@@ -103,7 +103,7 @@ class ScheduleFitter:
             return
         per_step = (self.budget.elapsed() - self._first) / (step - 1)
         affordable = step + int((self.budget.limit - self.budget.elapsed()) / max(per_step, 1e-9))
-        self.end = max(step + 1, min(self.planned_steps, affordable))
+        self.end = min(self.planned_steps, max(step + 1, affordable))
         for config in trainer.lr_scheduler_configs:
             scheduler = config.scheduler
             if not hasattr(scheduler, "num_training_steps") or not hasattr(scheduler, "num_warmup_steps"):
