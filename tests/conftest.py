@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,19 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def float32_cpu() -> Iterator[None]:
+    """Every test sees a CPU without native bf16, so that trainers pick float32 as on AVX2 machines.
+
+    The tests compare scores with float32 references at tight tolerances; on CPUs with AVX512-BF16 or AMX the
+    trainers would otherwise pick bf16 autocast. Tests of that choice pretend the features themselves.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+        patch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+        yield
 
 
 def minilm_path() -> Path:

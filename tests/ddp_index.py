@@ -36,6 +36,7 @@ def main(backbone: str, collection: str, output_dir: str) -> None:
         accelerator="cpu",
         strategy="ddp",
         devices=2,
+        precision="32-true",  # compared with float32 embeddings, also on CPUs where bf16 would be picked
         logger=False,
         default_root_dir=str(output),
         enable_progress_bar=False,
