@@ -58,11 +58,13 @@ def test_re_ranked_run_holds_the_module_scores_in_descending_order(
 
 
 def test_re_rank_writes_a_default_run_and_names_runs(
-    tmp_path: Path, bi_encoder: BiEncoderModule, collection: Path
+    tmp_path: Path, tiny_bert_dir: Path, bi_encoder: BiEncoderModule, collection: Path
 ) -> None:
+    BiEncoderModule(str(tiny_bert_dir)).save_pretrained(tmp_path / "model")  # the default is <model dir>/runs
+    module = BiEncoderModule(str(tmp_path / "model"))
     trainer = LightningIRTrainer(**quiet_trainer_kwargs(tmp_path))
-    trainer.re_rank(bi_encoder, datamodule=run_data(collection / "run.run", collection), verbose=False)
-    assert len(read_run_file(tmp_path / "runs" / "run.run")) == 8  # <default_root_dir>/runs without a logger
+    trainer.re_rank(module, datamodule=run_data(collection / "run.run", collection), verbose=False)
+    assert len(read_run_file(tmp_path / "model" / "runs" / "run.run")) == 8
     assert trainer.callbacks == [cb for cb in trainer.callbacks if not isinstance(cb, RankCallback)]
 
     two = LightningIRDataModule(
